@@ -7,6 +7,12 @@ with an underscore is private.
 from __future__ import annotations
 
 from cis2 import environments
+from cis2._authorization import LoginRequest
+from cis2._core import Login, UserInfo
+from cis2._discovery import ProviderMetadata
+from cis2._logout import LogoutEvent
+from cis2._secret import Secret
+from cis2.client import AsyncClient, Client
 from cis2.errors import (
     AuthorizationError,
     CallbackError,
@@ -27,6 +33,7 @@ from cis2.errors import (
     TokenValidationError,
     UserInfoError,
 )
+from cis2.identity import Cis2User, NrbacRole, Organisation
 from cis2.keys import (
     KeySet,
     SigningKey,
@@ -38,10 +45,13 @@ from cis2.keys import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "AuthorizationError",
     "CallbackError",
     "Cis2Error",
+    "Cis2User",
     "Cis2Warning",
+    "Client",
     "ConfigurationError",
     "DiscoveryError",
     "InsecureSettingWarning",
@@ -50,13 +60,21 @@ __all__ = [
     "JwksError",
     "KeyLoadError",
     "KeySet",
+    "Login",
+    "LoginRequest",
+    "LogoutEvent",
     "LogoutTokenError",
     "MalformedTokenError",
+    "NrbacRole",
+    "Organisation",
+    "ProviderMetadata",
     "ProviderUnreachableError",
+    "Secret",
     "SigningKey",
     "StateMismatchError",
     "TokenEndpointError",
     "TokenValidationError",
+    "UserInfo",
     "UserInfoError",
     "__version__",
     "environments",
