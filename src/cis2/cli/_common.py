@@ -1,0 +1,175 @@
+"""What several commands share: setting options, the provider, the key.
+
+Nothing here imports the web stack; the few helpers that need httpx or the
+client import them when called.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from cis2 import environments
+from cis2.cli._settings import _BY_NAME, Settings
+from cis2.errors import ConfigurationError, KeyLoadError
+from cis2.keys import SigningKey, load_signing_key
+
+__all__ = [
+    "Provider",
+    "load_key",
+    "load_key_file",
+    "read_secret_file",
+    "resolve_provider",
+    "setting_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting_options(*names: str, **overrides: str) -> Callable[[F], F]:
+    """Click options for the named settings, defaulting to None so that the
+    environment and cis2.toml can fill in what a flag leaves unset.
+
+    overrides replace a setting's help text for one command.
+    """
+
+    def decorate(func: F) -> F:
+        for name in reversed(names):
+            setting = _BY_NAME[name]
+            text = overrides.get(name, setting.help)
+            hint = f"{text} [env {setting.env}]"
+            if setting.default is not None:
+                hint += f" [default: {setting.default}]"
+            func = click.option(setting.flag, name, default=None, help=hint)(func)
+        return func
+
+    return decorate
+
+
+class Provider:
+    """Where the commands talk to: an issuer, a token endpoint, or both."""
+
+    def __init__(self, issuer: str | None, token_endpoint: str | None) -> None:
+        self.issuer = issuer
+        self._token_endpoint = token_endpoint
+
+    @property
+    def token_endpoint(self) -> str:
+        """The token endpoint: as given, or discovered from the issuer."""
+        if self._token_endpoint is None:
+            self._token_endpoint = _discover_token_endpoint(str(self.issuer))
+        return self._token_endpoint
+
+
+def resolve_provider(settings: Settings, *, need: str) -> Provider:
+    """The provider from env, issuer and token_endpoint, whichever layer is first.
+
+    need is "issuer" when the command signs in (it needs discovery) and
+    "token_endpoint" when an assertion's aud is enough.
+    """
+    names = ("env", "issuer", "token_endpoint")
+    layers = {name: settings.layer_of(name) for name in names}
+    top = min(layers.values())
+    chosen = [name for name in names if layers[name] == top and top < 3]
+    if len(chosen) > 1 and "env" in chosen:
+        raise click.UsageError(
+            f"{' and '.join('--' + c.replace('_', '-') for c in chosen)} are both "
+            "set: give --env for a CIS2 environment, or the URL, not both."
+        )
+    if not chosen:
+        raise ConfigurationError(
+            f"No CIS2 provider is set: pass --env int (or dep, live), or "
+            f"--{need.replace('_', '-')} URL; the settings CIS2_ENV and "
+            f"CIS2_{need.upper()} work too.",
+            field=need,
+        )
+    if chosen == ["env"]:
+        env = environments.by_name(settings.require("env", "no provider is set"))
+        return Provider(env.issuer, env.token_endpoint)
+    issuer = settings.get("issuer") if "issuer" in chosen else None
+    endpoint = settings.get("token_endpoint") if "token_endpoint" in chosen else None
+    if need == "issuer" and issuer is None:
+        raise ConfigurationError(
+            "This command signs in, so it needs the issuer, not only the token "
+            "endpoint: pass --env or --issuer URL.",
+            field="issuer",
+        )
+    return Provider(issuer, endpoint)
+
+
+def load_key(settings: Settings, *, why: str) -> SigningKey:
+    """The signing key named by the key setting, with its password and alg."""
+    return load_key_file(
+        settings.require("key", why),
+        password_file=settings.get("key_password_file"),
+        alg=settings.get("alg"),
+    )
+
+
+def load_key_file(
+    path: str, *, password_file: str | None, alg: str | None
+) -> SigningKey:
+    """The signing key at path, decrypted with the password in password_file."""
+    password = None
+    if password_file:
+        password = read_secret_file(password_file, "key_password_file")
+    return load_signing_key(Path(path), password=password, alg=alg or "RS512")
+
+
+def read_secret_file(path_text: str, name: str) -> str:
+    """The secret in a file, trailing newline removed; never echoed.
+
+    A file others can read is refused: a secret there is already exposed.
+    """
+    path = Path(path_text)
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"{name}: no file at {path}. Write the secret alone in a file that "
+            "only you can read (chmod 600).",
+            field=name,
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"{name}: cannot read {path} ({type(exc).__name__}).", field=name
+        ) from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(
+            f"{name}: {path} can be read by other users: run 'chmod 600 {path}' "
+            "and rotate the secret if others may have read it.",
+            field=name,
+        )
+    secret = text.strip("\r\n")
+    if not secret:
+        raise KeyLoadError(f"{name}: {path} is empty.", field=name)
+    return secret
+
+
+def _discover_token_endpoint(issuer: str) -> str:
+    """The token_endpoint from the issuer's discovery document."""
+    import httpx
+
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    try:
+        response = httpx.get(url, timeout=10)
+        document = response.json()
+    except (httpx.HTTPError, ValueError):
+        raise ConfigurationError(
+            f"Could not read the discovery document at {url}: check --issuer, "
+            "or pass --token-endpoint URL directly.",
+            field="issuer",
+        ) from None
+    endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
+    if not isinstance(endpoint, str):
+        raise ConfigurationError(
+            f"The discovery document at {url} has no token_endpoint: pass "
+            "--token-endpoint URL.",
+            field="token_endpoint",
+        )
+    return endpoint

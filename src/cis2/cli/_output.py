@@ -1,0 +1,101 @@
+"""How the commands show a signed-in user: a table, or JSON without tokens."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from typing import Any
+
+__all__ = ["login_document", "print_user", "to_plain"]
+
+
+def to_plain(value: Any) -> Any:
+    """value as JSON-ready data: dataclasses to dicts, tuples to lists.
+
+    Fields hidden from a dataclass's repr are left out too: in cis2 they hold
+    tokens or repeat the raw claims.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            field.name: to_plain(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if field.repr
+        }
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(item) for item in value]
+    return value
+
+
+def login_document(login: Any) -> dict[str, Any]:
+    """The validated claims, the user and the token metadata, never the tokens."""
+    expires_at = login.expires_at
+    return {
+        "claims": to_plain(login.claims),
+        "user": to_plain(login.user),
+        "token": {
+            "token_type": "Bearer",
+            "scope": login.scope,
+            "expires_at": None if expires_at is None else int(expires_at),
+            "expires_in": None
+            if expires_at is None
+            else max(0, int(expires_at - time.time())),
+            "refresh_token": login.refresh_token is not None,
+        },
+    }
+
+
+def print_json(document: Any) -> None:
+    """document on stdout, indented."""
+    import click
+
+    click.echo(json.dumps(document, indent=2, sort_keys=False))
+
+
+def print_user(user: Any, *, title: str = "Signed in") -> None:
+    """Who signed in: name, uid, assurance, then roles and organisations."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    summary = Table(title=title, show_header=False, title_justify="left")
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("Name", user.name or "-")
+    summary.add_row("UID", user.uid or "-")
+    summary.add_row("Assurance", _assurance(user))
+    console.print(summary)
+    console.print(_roles_table(user))
+    if user.organisations:
+        orgs = Table(title="Organisations", title_justify="left")
+        orgs.add_column("ODS code")
+        orgs.add_column("Name")
+        for org in user.organisations:
+            orgs.add_row(org.org_code, org.org_name or "")
+        console.print(orgs)
+
+
+def _assurance(user: Any) -> str:
+    amr = ", ".join(user.amr or ()) or "-"
+    return (
+        f"identity AAL{user.id_assurance_level}, authentication "
+        f"AAL{user.authentication_assurance_level}, acr {user.acr or '-'}, amr {amr}"
+    )
+
+
+def _roles_table(user: Any) -> Any:
+    from rich.table import Table
+
+    selected = user.selected_roleid
+    roles = Table(title="Roles (national RBAC)", title_justify="left")
+    for heading in ("Role", "Code", "Org", "person_roleid", ""):
+        roles.add_column(heading)
+    for role in user.roles:
+        mark = "selected" if role.person_roleid == selected else ""
+        name = role.role_name_parts[-1] if role.role_name_parts else role.role_name
+        roles.add_row(name, role.role_code, role.org_code, role.person_roleid, mark)
+    if not user.roles:
+        roles.add_row("(none: ask for the nationalrbacaccess scope)", "", "", "", "")
+    return roles
