@@ -1,23 +1,45 @@
 """The doctor: says exactly why CIS2 would answer "JWT is not valid".
 
-(The rules arrive with the doctor's own change; this module holds the
-finding type the rest of cis2 already refers to.)
+CIS2's token endpoint refuses every bad client assertion with the same
+``invalid_client`` / "JWT is not valid" (reference section 4.4). The doctor
+runs a list of offline rules over the assertion (or the whole token
+request) and its context, and names each mistake with its fix:
+
+    report = diagnose(assertion, client_id=..., env="int", alg="RS512",
+                      jwks=load_jwks("jwks.json"), key="private.pem")
+    print(report.to_text())
+
+``diagnose`` never raises and never goes online; ``load_jwks`` fetches a
+JWKS URL when asked, and ``probe`` asks the real token endpoint whether it
+accepts the client's assertion. ``RULES`` lists every rule, in order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from ._diagnose import (
+    Options,
+    diagnose,
+    diagnose_many,
+    load_jwks,
+    split_assertions,
+)
+from ._probe import PROBE_CODE, ProbeResult, explain_probe, probe
+from ._report import Finding, Report
+from ._rules import RULES, Problem, Rule
 
-__all__ = ["Finding"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One thing wrong (or worth a warning) with an assertion, and its fix."""
-
-    rule: str
-    field: str
-    severity: Literal["error", "warning"]
-    message: str
-    fix: str
+__all__ = [
+    "PROBE_CODE",
+    "RULES",
+    "Finding",
+    "Options",
+    "ProbeResult",
+    "Problem",
+    "Report",
+    "Rule",
+    "diagnose",
+    "diagnose_many",
+    "explain_probe",
+    "load_jwks",
+    "probe",
+    "split_assertions",
+]
