@@ -45,6 +45,9 @@ server.listen(Number(portArgument), '127.0.0.1', async () => {
   provider.on('server_error', (_ctx, error) => {
     process.stderr.write(`server_error: ${error.message}\n`);
   });
+  provider.on('backchannel.error', (_ctx, error) => {
+    process.stderr.write(`backchannel logout failed: ${error.message}\n`);
+  });
   process.stdout.write(`${JSON.stringify({ ready: true, port, issuer })}\n`);
 });
 
@@ -150,6 +153,14 @@ async function configuration() {
       Grant: 3600,
     },
     renderError,
+    // oidc-provider refuses to call special-use addresses such as loopback
+    // (SSRF protection); here the relying party's back-channel logout URI
+    // is on loopback by design, so its own dispatcher is left out.
+    fetch: (url, options) => {
+      const unguarded = { ...options };
+      delete unguarded.dispatcher;
+      return globalThis.fetch(url, unguarded);
+    },
   };
 }
 
