@@ -41,6 +41,8 @@ from ._input import Submission
 from ._report import Kind
 
 __all__ = [
+    "API_KEY_SHAPE",
+    "CIS2_CLIENT_ID_SHAPE",
     "Case",
     "Context",
     "Options",
@@ -57,6 +59,8 @@ JwksArgument = KeySet | Mapping[str, Any] | str | None
 
 TOKEN_EXCHANGE: Final = "urn:ietf:params:oauth:grant-type:token-exchange"
 _API_PLATFORM_HOST: Final = re.compile(r"^([a-z0-9-]+\.)?api\.service\.nhs\.uk$")
+CIS2_CLIENT_ID_SHAPE: Final = re.compile(r"^\d+\.apps\.[a-z]+$")
+API_KEY_SHAPE: Final = re.compile(r"^[A-Za-z0-9]{32}$")
 _PEM_BLOCK: Final = re.compile(
     rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL
 )
@@ -439,6 +443,12 @@ def _kind(
         return "api_platform" if grant_type == TOKEN_EXCHANGE else "cis2"
     if context.issuer is not None:
         return "cis2"
+    if context.client_id is not None:
+        # Each registration has its own shape of id (reference 9.1).
+        if CIS2_CLIENT_ID_SHAPE.match(context.client_id):
+            return "cis2"
+        if API_KEY_SHAPE.match(context.client_id):
+            return "api_platform"
     aud = (claims or {}).get("aud")
     return "api_platform" if is_api_platform_url(aud) else "cis2"
 

@@ -29,7 +29,13 @@ from cis2._jws import ALGORITHMS
 from cis2.environments import API_PLATFORM_TOKEN_URLS, RETIRED_HOSTS
 from cis2.keys import SIGNING_ALGORITHMS
 
-from ._case import TOKEN_EXCHANGE, Case, is_api_platform_url
+from ._case import (
+    API_KEY_SHAPE,
+    CIS2_CLIENT_ID_SHAPE,
+    TOKEN_EXCHANGE,
+    Case,
+    is_api_platform_url,
+)
 from ._report import Finding, Kind, Severity
 
 __all__ = ["RULES", "Problem", "Rule", "run_rules"]
@@ -48,8 +54,6 @@ MAX_EXP_AHEAD: Final = MAX_ASSERTION_LIFETIME + 10
 MILLISECONDS_FLOOR: Final = 10**11
 
 ID_TOKEN_TYPE: Final = "urn:ietf:params:oauth:token-type:id_token"
-_API_KEY_SHAPE: Final = re.compile(r"^[A-Za-z0-9]{32}$")
-_CIS2_CLIENT_ID_SHAPE: Final = re.compile(r"^\d+\.apps\.[a-z]+$")
 _BASE64URL: Final = re.compile(r"^[A-Za-z0-9_-]*$")
 _PRIVATE_JWK_MEMBERS: Final = ("d", "p", "q", "dp", "dq", "qi")
 
@@ -139,7 +143,10 @@ _NEEDS: Final[dict[str, Callable[[Case], bool]]] = {
     "client_id": lambda case: case.client_id is not None,
     "expected_aud": lambda case: case.expected_aud is not None,
     "alg": lambda case: case.context.alg is not None,
-    "jwks": lambda case: case.context.jwks is not None,
+    "jwks_given": lambda case: case.context.jwks is not None,
+    # Rules that compare with the JWKS need a key in it; an empty or
+    # unparsable JWKS is reported once, by jwks.no_usable_keys.
+    "jwks": lambda case: bool(case.context.jwks),
     "key": lambda case: case.context.key is not None,
     "pem": lambda case: case.context.key_pem is not None,
 }
@@ -627,7 +634,7 @@ def _typ_api_platform(case: Case) -> Problem | None:
 # The signature (RFC 7515 section 5.2) and the registered JWKS
 
 
-@rule("jwks.private_members", "jwks", "error", needs=("jwks",))
+@rule("jwks.private_members", "jwks", "error", needs=("jwks_given",))
 def _jwks_private_members(case: Case) -> Problem | None:
     """The published JWKS holds public keys only."""
     entries = (case.context.jwks_document or {}).get("keys")
@@ -644,7 +651,7 @@ def _jwks_private_members(case: Case) -> Problem | None:
     )
 
 
-@rule("jwks.no_usable_keys", "jwks", "error", needs=("jwks",))
+@rule("jwks.no_usable_keys", "jwks", "error", needs=("jwks_given",))
 def _jwks_no_usable_keys(case: Case) -> Problem | None:
     """The registered JWKS has at least one key cis2 can use."""
     jwks = case.context.jwks
@@ -667,7 +674,7 @@ def _jwks_no_usable_keys(case: Case) -> Problem | None:
 def _signature_wrong_kid(case: Case) -> Problem | None:
     """The key the kid names verifies it, not another key in the JWKS."""
     verifier = case.jwks_verifier
-    if verifier is None or verifier is case.kid_key:
+    if case.kid is None or verifier is None or verifier is case.kid_key:
         return None
     if case.kid_key is not None and case.verifies_with(case.kid_key):
         return None
@@ -718,18 +725,7 @@ def _signature_key(case: Case) -> Problem | None:
 # The private key file (RFC 5958 for PKCS#8, RFC 8017 appendix A.1.2 PKCS#1)
 
 
-@rule("key.unreadable", "key", "error")
-def _key_unreadable(case: Case) -> Problem | None:
-    """The private key given loads: PEM kind, password, type and size fit."""
-    message = case.context.problems.get("key")
-    if message is None:
-        return None
-    return Problem(
-        message, "Give the RSA private key (2048 bits or more) the client signs with."
-    )
-
-
-@rule("key.marker_mismatch", "key", "error", needs=("pem",))
+@rule("key.marker_mismatch", "key", "error", needs=("pem",), group="key_file")
 def _key_marker_mismatch(case: Case) -> Problem | None:
     """The PEM markers name the structure inside (PKCS#1 or PKCS#8)."""
     marker, body = case.context.key_pem or ("", b"")
@@ -743,6 +739,17 @@ def _key_marker_mismatch(case: Case) -> Problem | None:
         f"{inside}: a reader trusting the markers misreads or refuses it.",
         f"Use BEGIN {right} / END {right} markers, or convert the key: "
         "openssl pkcs8 -topk8 -nocrypt -in OLD.pem -out NEW.pem.",
+    )
+
+
+@rule("key.unreadable", "key", "error", group="key_file")
+def _key_unreadable(case: Case) -> Problem | None:
+    """The private key given loads: PEM kind, password, type and size fit."""
+    message = case.context.problems.get("key")
+    if message is None:
+        return None
+    return Problem(
+        message, "Give the RSA private key (2048 bits or more) the client signs with."
     )
 
 
@@ -806,7 +813,7 @@ def _sub_equals_iss(case: Case) -> Problem | None:
 def _iss_api_platform_key(case: Case) -> Problem | None:
     """iss is not an API Platform application key (section 9.1)."""
     iss = _string_claim(case, "iss") or ""
-    if not _API_KEY_SHAPE.match(iss):
+    if not API_KEY_SHAPE.match(iss):
         return None
     return Problem(
         "iss is 32 letters and digits, the shape of an NHS API Platform "
@@ -830,7 +837,7 @@ def _iss_api_platform_key(case: Case) -> Problem | None:
 def _iss_cis2_client_id(case: Case) -> Problem | None:
     """An API Platform assertion's iss is the API key, not the CIS2 client_id."""
     iss = _string_claim(case, "iss") or ""
-    if not _CIS2_CLIENT_ID_SHAPE.match(iss):
+    if not CIS2_CLIENT_ID_SHAPE.match(iss):
         return None
     return Problem(
         f'iss "{iss}" is shaped like a CIS2 client_id, but this assertion is for '
