@@ -22,6 +22,7 @@ __all__ = [
     "Provider",
     "load_key",
     "load_key_file",
+    "provider_values",
     "read_secret_file",
     "resolve_provider",
     "setting_options",
@@ -65,40 +66,52 @@ class Provider:
         return self._token_endpoint
 
 
-def resolve_provider(settings: Settings, *, need: str) -> Provider:
-    """The provider from env, issuer and token_endpoint, whichever layer is first.
+def provider_values(settings: Settings) -> dict[str, str | None]:
+    """env, issuer and token_endpoint from the first layer that sets any.
 
-    need is "issuer" when the command signs in (it needs discovery) and
-    "token_endpoint" when an assertion's aud is enough.
+    They name one provider together, so a flag for one of them hides an
+    environment variable or a cis2.toml entry for another.
     """
     names = ("env", "issuer", "token_endpoint")
     layers = {name: settings.layer_of(name) for name in names}
     top = min(layers.values())
-    chosen = [name for name in names if layers[name] == top and top < 3]
+    return {
+        name: settings.get(name) if layers[name] == top and top < 3 else None
+        for name in names
+    }
+
+
+def resolve_provider(settings: Settings, *, need: str) -> Provider:
+    """The provider the settings name.
+
+    need is "issuer" when the command signs in (it needs discovery) and
+    "token_endpoint" when an assertion's aud is enough.
+    """
+    values = provider_values(settings)
+    chosen = [name for name, value in values.items() if value]
     if len(chosen) > 1 and "env" in chosen:
+        flags = " and ".join("--" + name.replace("_", "-") for name in chosen)
         raise click.UsageError(
-            f"{' and '.join('--' + c.replace('_', '-') for c in chosen)} are both "
-            "set: give --env for a CIS2 environment, or the URL, not both."
+            f"{flags} are both set: give --env for a CIS2 environment, or the "
+            "URL, not both."
         )
     if not chosen:
+        flag = "--" + need.replace("_", "-")
         raise ConfigurationError(
-            f"No CIS2 provider is set: pass --env int (or dep, live), or "
-            f"--{need.replace('_', '-')} URL; the settings CIS2_ENV and "
-            f"CIS2_{need.upper()} work too.",
+            f"No CIS2 provider is set: pass --env int (or dep, live), or {flag} "
+            f"URL; the settings CIS2_ENV and CIS2_{need.upper()} work too.",
             field=need,
         )
-    if chosen == ["env"]:
-        env = environments.by_name(settings.require("env", "no provider is set"))
+    if values["env"]:
+        env = environments.by_name(values["env"])
         return Provider(env.issuer, env.token_endpoint)
-    issuer = settings.get("issuer") if "issuer" in chosen else None
-    endpoint = settings.get("token_endpoint") if "token_endpoint" in chosen else None
-    if need == "issuer" and issuer is None:
+    if need == "issuer" and not values["issuer"]:
         raise ConfigurationError(
             "This command signs in, so it needs the issuer, not only the token "
             "endpoint: pass --env or --issuer URL.",
             field="issuer",
         )
-    return Provider(issuer, endpoint)
+    return Provider(values["issuer"], values["token_endpoint"])
 
 
 def load_key(settings: Settings, *, why: str) -> SigningKey:

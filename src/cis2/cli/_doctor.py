@@ -1,41 +1,62 @@
 """``cis2 doctor``: say why CIS2 would answer "JWT is not valid".
 
-A thin front for ``cis2.doctor``: read the assertion, gather what is known
-about the registration, print the report. Exit 0 when no finding is an
-error, 1 otherwise.
+A thin front for ``cis2.doctor``: read the assertion (or a whole token
+request), gather what the user knows about the registration, print the
+report. Exit 0 when no finding is an error, 1 otherwise; with ``--probe``,
+also 1 when the token endpoint refuses the client authentication.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from cis2.cli._common import read_secret_file, setting_options
+from cis2.cli._common import (
+    load_key,
+    provider_values,
+    read_secret_file,
+    setting_options,
+)
 from cis2.cli._settings import Settings
 from cis2.errors import ConfigurationError
 
-__all__ = ["doctor", "read_assertion"]
+__all__ = ["doctor", "parse_instant", "read_assertion"]
 
 
 @click.command()
 @click.argument("source", metavar="ASSERTION_OR_FILE_OR_-")
 @setting_options(
-    "client_id", "env", "token_endpoint", "alg", "key", "key_password_file"
+    "client_id",
+    "env",
+    "issuer",
+    "token_endpoint",
+    "alg",
+    "key",
+    "key_password_file",
+    "redirect_uri",
+    alg="the registered signing algorithm (checked only when given)",
 )
-@click.option("--jwks", help="The published JWKS: a file, JSON text or its URL.")
+@click.option("--jwks", help="The registered JWKS: a file, JSON text or its URL.")
 @click.option(
     "--at",
     "at_time",
-    help="Judge the times as at this instant (Unix seconds or ISO 8601).",
+    help="Judge the times as at this instant: Unix seconds or ISO 8601.",
 )
 @click.option(
-    "--api-platform",
-    is_flag=True,
-    help="Judge it as an NHS API Platform assertion, not a CIS2 one.",
+    "--api-platform/--cis2",
+    "api_platform",
+    default=None,
+    help="Judge it as an NHS API Platform (or a CIS2) assertion [default: tell].",
 )
-@click.option("--probe", is_flag=True, help="Also send it to the token endpoint.")
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Also send a fresh assertion from --key to the token endpoint.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def doctor(
@@ -45,58 +66,54 @@ def doctor(
     source: str,
     jwks: str | None,
     at_time: str | None,
-    api_platform: bool,
+    api_platform: bool | None,
     probe: bool,
     as_json: bool,
     **flags: str | None,
 ) -> None:
     """Diagnose a client assertion: name each mistake and its fix.
 
-    Give the assertion itself, a file holding it, or - for stdin. The more
-    you say about the registration (client id, environment, alg, JWKS), the
-    more the doctor can check.
+    Give the assertion, a token request (form body or curl command), a file
+    holding either, or - for stdin; several JWTs one per line are judged
+    together (jti reuse). The more you say about the registration (client
+    id, environment, alg, JWKS, key), the more the doctor can check. It
+    never goes online, except to fetch a --jwks URL or with --probe.
 
     \b
     Examples:
       cis2 doctor assertion.jwt --client-id 999999999999.apps.national --env int
-      cis2 assertion ... | cis2 doctor - --env int --jwks https://rp.example/jwks
+      cis2 assertion --env int ... | cis2 doctor - --env int --jwks jwks.json
+      cis2 doctor - --env int --client-id ID --key key.pem --probe < request.txt
     """
     from cis2 import doctor as rules
 
     settings = Settings(flags)
-    text = read_assertion(source)
-    report = rules.diagnose(
-        text,
-        client_id=settings.get("client_id"),
-        token_endpoint=settings.get("token_endpoint"),
-        env=settings.get("env"),
-        alg=flags.get("alg"),
-        jwks=rules.load_jwks(jwks) if jwks else None,
-        key=settings.get("key"),
-        key_password=_key_password(settings),
-        now=parse_instant(at_time) if at_time else None,
-        api_platform=api_platform,
+    options = _diagnose_options(settings, jwks, at_time, api_platform)
+    reports = rules.diagnose_many(
+        rules.split_assertions(read_assertion(source)), **options
     )
-    click.echo(report.to_json() if as_json else report.to_text())
-    if probe:
-        _probe(rules, text, settings)
-    ctx.exit(0 if report.ok else 1)
+    probed = _probe(rules, settings) if probe else None
+    _print(reports, probed, as_json=as_json)
+    refused = probed is not None and probed.accepted is not True
+    ctx.exit(0 if all(r.ok for r in reports) and not refused else 1)
 
 
 def read_assertion(source: str) -> str:
-    """The assertion text from the argument itself, a file, or stdin for -."""
+    """The text from the argument itself, a file, or stdin for -."""
     if source == "-":
         return sys.stdin.read().strip()
-    if source.count(".") == 2 and source.startswith("eyJ"):
+    if source.startswith("eyJ") or "=" in source or len(source) > 255:
         return source
     path = Path(source)
-    if not path.is_file():
-        raise ConfigurationError(
-            f"{source!r} is neither an assertion (eyJ...) nor a file: give the JWT, "
-            "a file holding it, or - to read stdin.",
-            field="assertion",
-        )
-    return path.read_text(encoding="utf-8").strip()
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    if "." in source.strip("."):
+        return source
+    raise ConfigurationError(
+        f"{source!r} is neither an assertion nor a file: give the JWT, a token "
+        "request, a file holding one, or - to read stdin.",
+        field="assertion",
+    )
 
 
 def parse_instant(text: str) -> float:
@@ -118,17 +135,71 @@ def parse_instant(text: str) -> float:
     return moment.timestamp()
 
 
-def _key_password(settings: Settings) -> str | None:
-    path = settings.get("key_password_file")
-    return read_secret_file(path, "key_password_file") if path else None
+def _diagnose_options(
+    settings: Settings,
+    jwks: str | None,
+    at_time: str | None,
+    api_platform: bool | None,
+) -> dict[str, Any]:
+    """diagnose's keyword arguments from what the user gave.
+
+    The alg is passed only when the user set it: the built-in default
+    (RS512) is what cis2 signs with, not what a registration says.
+    """
+    from cis2 import doctor as rules
+
+    password_file = settings.get("key_password_file")
+    return {
+        **provider_values(settings),
+        "client_id": settings.get("client_id"),
+        "alg": settings.get("alg") if settings.layer_of("alg") < 3 else None,
+        "jwks": rules.load_jwks(jwks) if jwks else None,
+        "key": settings.get("key"),
+        "key_password": read_secret_file(password_file, "key_password_file")
+        if password_file
+        else None,
+        "now": parse_instant(at_time) if at_time else None,
+        "api_platform": api_platform,
+    }
 
 
-def _probe(rules: object, text: str, settings: Settings) -> None:
-    """Send the assertion to the token endpoint and print what came back."""
-    result = rules.probe(  # type: ignore[attr-defined]
-        text,
-        client_id=settings.get("client_id"),
-        token_endpoint=settings.get("token_endpoint"),
-        env=settings.get("env"),
+def _probe(rules: Any, settings: Settings) -> Any:
+    """Ask the token endpoint whether it accepts a fresh assertion."""
+    from cis2.cli._common import resolve_provider
+
+    provider = resolve_provider(settings, need="token_endpoint")
+    return rules.probe(
+        token_endpoint=provider.token_endpoint,
+        client_id=settings.require("client_id", "the probe authenticates as it"),
+        key=load_key(settings, why="the probe signs a fresh assertion with it"),
+        redirect_uri=settings.get("redirect_uri"),
     )
-    click.echo(result.to_text())
+
+
+def _print(reports: list[Any], probed: Any, *, as_json: bool) -> None:
+    if as_json:
+        document: dict[str, Any] = (
+            reports[0].to_json()
+            if len(reports) == 1
+            else {"reports": [r.to_json() for r in reports]}
+        )
+        if probed is not None:
+            document["probe"] = _probe_json(probed)
+        click.echo(json.dumps(document, indent=2))
+        return
+    click.echo("\n\n".join(report.to_text() for report in reports))
+    if probed is not None:
+        click.echo("\nProbe\n" + probed.explain_request() + "\n" + probed.summary())
+        if probed.report is not None and probed.report.findings:
+            click.echo(probed.report.to_text())
+
+
+def _probe_json(probed: Any) -> dict[str, Any]:
+    return {
+        "accepted": probed.accepted,
+        "status_code": probed.status_code,
+        "error": probed.error,
+        "error_description": probed.error_description,
+        "summary": probed.summary(),
+        "report": None if probed.report is None else probed.report.to_json(),
+    }

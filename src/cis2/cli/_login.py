@@ -73,13 +73,13 @@ def login(
 
     settings = Settings(flags)
     saved = _saved_settings(settings)
-    client = _client_for(saved, settings)
     timeout = settings.integer("timeout")
-    with CallbackListener(saved.redirect_uri) as listener:
-        request = client.start_login(**_login_options(settings, login_hint))
-        _send_user_to(request.url, open_browser=not no_browser)
-        callback = _wait(listener, timeout)
-    result = client.finish_login(callback, request)
+    with _client_for(saved, settings) as client:
+        with CallbackListener(saved.redirect_uri) as listener:
+            request = client.start_login(**_login_options(settings, login_hint))
+            _send_user_to(request.url, open_browser=not no_browser)
+            callback = _wait(listener, timeout)
+        result = client.finish_login(callback, request)
     _store(saved, result, settings)
     _show(result, as_json, title="Signed in")
 
@@ -95,8 +95,9 @@ def refresh(as_json: bool, **flags: str | None) -> None:
       cis2 refresh --json
     """
     settings = Settings(flags)
-    saved, client, current = _restore(settings)
-    renewed = client.refresh(current)
+    saved, current = _restore(settings)
+    with _client_for(saved, settings) as client:
+        renewed = client.refresh(current)
     _store(saved, renewed, settings)
     _show(renewed, as_json, title="Refreshed")
 
@@ -112,8 +113,9 @@ def userinfo(as_json: bool, **flags: str | None) -> None:
       cis2 userinfo --json
     """
     settings = Settings(flags)
-    _, client, current = _restore(settings)
-    info = client.userinfo(current)
+    saved, current = _restore(settings)
+    with _client_for(saved, settings) as client:
+        info = client.userinfo(current)
     if as_json:
         print_json({"claims": to_plain(info.claims), "user": to_plain(info.user)})
         return
@@ -134,8 +136,9 @@ def logout(**flags: str | None) -> None:
       cis2 logout
     """
     settings = Settings(flags)
-    _, client, current = _restore(settings)
-    client.end_session(current)
+    saved, current = _restore(settings)
+    with _client_for(saved, settings) as client:
+        client.end_session(current)
     path = _login_file(settings)
     path.unlink(missing_ok=True)
     click.echo(f"Logged out; removed {path}.")
@@ -251,20 +254,14 @@ def _wait(listener: Any, timeout: int) -> str:
         return str(listener.wait(timeout))
 
 
-def _restore(settings: Settings) -> tuple[SavedLogin, Any, Any]:
-    """The saved login, a client for it and the Login object."""
+def _restore(settings: Settings) -> tuple[SavedLogin, Any]:
+    """The saved login's settings and its Login object."""
+    import json
+
     import cis2
 
     saved = SavedLogin.load(_login_file(settings))
-    client = _client_for(saved, settings)
-    current = cis2.Login.from_json(_login_text(saved))
-    return saved, client, current
-
-
-def _login_text(saved: SavedLogin) -> str:
-    import json
-
-    return json.dumps(saved.login)
+    return saved, cis2.Login.from_json(json.dumps(saved.login))
 
 
 def _store(saved: SavedLogin, result: Any, settings: Settings) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["login_document", "print_user", "to_plain"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["login_document", "print_json", "print_user", "to_plain"]
 
 
 def to_plain(value: Any) -> Any:
@@ -54,12 +57,14 @@ def print_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, sort_keys=False))
 
 
-def print_user(user: Any, *, title: str = "Signed in") -> None:
+def print_user(
+    user: Any, *, title: str = "Signed in", console: Console | None = None
+) -> None:
     """Who signed in: name, uid, assurance, then roles and organisations."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = console or Console()
     summary = Table(title=title, show_header=False, title_justify="left")
     summary.add_column(style="bold")
     summary.add_column()
@@ -90,12 +95,13 @@ def _roles_table(user: Any) -> Any:
 
     selected = user.selected_roleid
     roles = Table(title="Roles (national RBAC)", title_justify="left")
-    for heading in ("Role", "Code", "Org", "person_roleid", ""):
+    for heading in ("Role", "Code", "Org", "person_roleid"):
         roles.add_column(heading)
     for role in user.roles:
-        mark = "selected" if role.person_roleid == selected else ""
         name = role.role_name_parts[-1] if role.role_name_parts else role.role_name
-        roles.add_row(name, role.role_code, role.org_code, role.person_roleid, mark)
+        if role.person_roleid == selected:
+            name += " (selected)"
+        roles.add_row(name, role.role_code, role.org_code, role.person_roleid)
     if not user.roles:
-        roles.add_row("(none: ask for the nationalrbacaccess scope)", "", "", "", "")
+        roles.add_row("(none: ask for the nationalrbacaccess scope)", "", "", "")
     return roles

@@ -1,0 +1,279 @@
+"""``cis2 login``, ``refresh``, ``userinfo`` and ``logout`` against the simulator.
+
+``login --no-browser`` runs as a child process, as a developer would run it:
+the test reads the authorization URL from its stderr, follows it with httpx
+(the headless simulator redirects to the loopback redirect URI with the
+code), delivers that redirect to the command's own listener, and checks what
+the command prints and saves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from cis2._secret import Secret
+from cis2.keys import SigningKey
+from cis2.simulator import ClientRegistration
+from cis2.simulator.testing import RunningSimulator, client_registration, run_simulator
+
+from .conftest import CIS2, Runner
+
+CLIENT_ID = "100000000002.apps.supplier"
+SECRET_CLIENT_ID = "100000000003.apps.supplier"
+CLIENT_SECRET = "a-long-enough-client-secret-for-the-simulator"
+GP = "656005750108"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redirect_uri() -> str:
+    return f"http://127.0.0.1:{_free_port()}/callback"
+
+
+@pytest.fixture(scope="module")
+def sim(signing_key: SigningKey, redirect_uri: str) -> Iterator[RunningSimulator]:
+    grants = ("authorization_code", "refresh_token")
+    keyed = client_registration(
+        CLIENT_ID, redirect_uri, signing_key, grant_types=grants
+    )
+    secret = ClientRegistration(
+        client_id=SECRET_CLIENT_ID,
+        redirect_uris=(redirect_uri,),
+        token_endpoint_auth_method="client_secret_post",
+        client_secret=Secret(CLIENT_SECRET),
+        grant_types=grants,
+    )
+    with run_simulator(clients=(keyed, secret), headless=True) as running:
+        yield running
+
+
+class LoginProcess:
+    """``cis2 login --no-browser`` in a child process, driven like a browser."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [CIS2, "login", "--no-browser", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        self.stderr_seen: list[str] = []
+
+    def authorization_url(self) -> str:
+        """The URL the command prints for the user to open."""
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr_seen.append(line)
+            if line.startswith("http"):
+                return line.strip()
+        raise AssertionError("no URL on stderr: " + "".join(self.stderr_seen))
+
+    def sign_in(self) -> httpx.Response:
+        """Follow the URL to the simulator, then its redirect to the listener."""
+        answer = httpx.get(self.authorization_url())
+        assert answer.status_code in (302, 303), answer.text
+        return httpx.get(answer.headers["location"])
+
+    def finish(self) -> tuple[int, str, str]:
+        """Exit code, stdout and the whole of stderr.
+
+        The pipes are read through their file objects, not communicate():
+        reading the URL line has buffered what followed it there.
+        """
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self.process.wait(timeout=30)
+        out, err = self.process.stdout.read(), self.process.stderr.read()
+        self.process.stdout.close()
+        self.process.stderr.close()
+        return self.process.returncode, out, "".join(self.stderr_seen) + err
+
+
+def _login_args(sim: RunningSimulator, redirect_uri: str, *more: str) -> list[str]:
+    return [
+        "--issuer", sim.issuer, "--redirect-uri", redirect_uri,
+        "--login-hint", GP, "--timeout", "20", *more,
+    ]  # fmt: skip
+
+
+def _saved(workdir: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        (workdir / "config" / "cis2" / "login.json").read_text()
+    )
+    return document
+
+
+def test_login_no_browser_signs_in_and_saves_the_login(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    login = LoginProcess(
+        *_login_args(
+            sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+        ),
+        "--json",
+    )
+
+    page = login.sign_in()
+    code, out, err = login.finish()
+
+    assert page.status_code == 200
+    assert "Signed in" in page.text
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["user"]["uid"] == GP
+    assert document["claims"]["iss"] == sim.issuer
+    assert document["claims"]["aud"] == CLIENT_ID
+    assert document["token"]["refresh_token"] is True
+    path = workdir / "config" / "cis2" / "login.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = _saved(workdir)
+    tokens = [saved["login"][name] for name in ("access_token", "id_token")]
+    assert all(tokens)
+    assert not any(token in out + err for token in tokens)
+    assert saved["key"] == str(key_file)
+    assert "PRIVATE" not in path.read_text()
+
+
+def test_login_prints_who_signed_in_as_a_table(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    login = LoginProcess(
+        *_login_args(
+            sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+        )
+    )
+
+    login.sign_in()
+    code, out, err = login.finish()
+
+    assert code == 0, err
+    assert GP in out
+    assert "Roles (national RBAC)" in out
+    assert "R0260" in out
+    assert "AAL3" in out
+    assert "Waiting for the sign-in" in err
+
+
+def test_refresh_userinfo_and_logout_use_the_saved_login(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path, run: Runner
+) -> None:
+    login = LoginProcess(
+        *_login_args(
+            sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+        )
+    )
+    login.sign_in()
+    assert login.finish()[0] == 0
+    first = _saved(workdir)["login"]["access_token"]
+
+    refreshed = run("refresh", "--json")
+    assert refreshed.code == 0, refreshed.err
+    assert json.loads(refreshed.out)["user"]["uid"] == GP
+    assert _saved(workdir)["login"]["access_token"] != first
+
+    info = run("userinfo", "--json")
+    assert info.code == 0, info.err
+    assert json.loads(info.out)["claims"]["sub"] == GP
+
+    out = run("logout")
+    assert out.code == 0, out.err
+    assert not (workdir / "config" / "cis2" / "login.json").exists()
+
+    after = run("userinfo")
+    assert after.code == 1
+    assert "No saved login" in after.err
+    assert "cis2 login" in after.err
+
+
+def test_login_with_a_client_secret_file(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str
+) -> None:
+    secret = workdir / "secret.txt"
+    secret.write_text(CLIENT_SECRET + "\n")
+    secret.chmod(0o600)
+    login = LoginProcess(
+        *_login_args(sim, redirect_uri, "--client-id", SECRET_CLIENT_ID),
+        "--client-secret-file", str(secret), "--json",
+    )  # fmt: skip
+
+    login.sign_in()
+    code, out, err = login.finish()
+
+    assert code == 0, err
+    assert json.loads(out)["claims"]["aud"] == SECRET_CLIENT_ID
+    assert CLIENT_SECRET not in out + err
+    assert CLIENT_SECRET not in (workdir / "config" / "cis2" / "login.json").read_text()
+
+
+def test_a_sign_in_that_never_comes_times_out(
+    workdir: Path, sim: RunningSimulator, key_file: Path
+) -> None:
+    redirect = f"http://127.0.0.1:{_free_port()}/callback"
+    login = LoginProcess(
+        "--issuer", sim.issuer, "--redirect-uri", redirect, "--timeout", "1",
+        "--client-id", CLIENT_ID, "--key", str(key_file),
+    )  # fmt: skip
+
+    login.authorization_url()
+    code, _, err = login.finish()
+
+    assert code == 1
+    assert "No sign-in reached" in err
+    assert "--timeout" in err
+    assert "Traceback" not in err
+
+
+def test_a_busy_redirect_port_is_named(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(
+            "login", "--issuer", sim.issuer, "--client-id", CLIENT_ID,
+            "--key", str(key_file), "--no-browser",
+            "--redirect-uri", f"http://127.0.0.1:{port}/callback",
+        )  # fmt: skip
+
+    assert result.code == 1
+    assert f"port {port}" in result.err
+
+
+def test_a_redirect_uri_off_loopback_is_refused_before_anything_starts(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    result = run(
+        "login", "--issuer", sim.issuer, "--client-id", CLIENT_ID, "--key",
+        str(key_file), "--redirect-uri", "https://rp.example/callback",
+    )  # fmt: skip
+
+    assert result.code == 1
+    assert "not a loopback URI" in result.err
+
+
+def test_a_key_and_a_secret_together_is_a_usage_error(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    result = run(
+        "login", "--issuer", sim.issuer, "--client-id", CLIENT_ID, "--key",
+        str(key_file), "--client-secret-file", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 2
+    assert "not both" in result.err or "Both a key and a client secret" in result.err
