@@ -1018,12 +1018,12 @@ def _aud_issuer(case: Case) -> Problem | None:
 def _aud_wrong_environment(case: Case) -> Problem | None:
     """aud is the token endpoint of the environment the client is checked for."""
     aud = _claim(case, "aud")
-    named = _environment_of(aud)
-    if named is None or aud == case.expected_aud:
+    named, expected = _environment_of(aud), _environment_of(case.expected_aud)
+    if named is None or expected is None or named == expected:
         return None
     return Problem(
         f"aud is the token endpoint of CIS2 {named}, but the assertion is "
-        f"checked for {case.expected_aud}.",
+        f"checked for CIS2 {expected}.",
         "Use the token endpoint of the environment the client is registered "
         "in; registrations do not carry across environments.",
     )
