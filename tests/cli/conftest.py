@@ -9,6 +9,7 @@ imports, the login listener, signals).
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -17,10 +18,18 @@ from pathlib import Path
 
 import pytest
 
+from cis2._secret import Secret
 from cis2.cli import main
 from cis2.keys import SigningKey, generate_signing_key
+from cis2.simulator import ClientRegistration
+from cis2.simulator.testing import RunningSimulator, client_registration, run_simulator
 
 CIS2 = str(Path(sys.executable).with_name("cis2"))
+#: Registered with the test simulator: private_key_jwt with ``signing_key``.
+CLIENT_ID = "100000000002.apps.supplier"
+#: Registered with the test simulator: client_secret_post.
+SECRET_CLIENT_ID = "100000000003.apps.supplier"
+CLIENT_SECRET = "a-long-enough-client-secret-for-the-simulator"
 
 
 @dataclass(frozen=True)
@@ -88,3 +97,33 @@ def key_file(workdir: Path, signing_key: SigningKey) -> Iterator[Path]:
     path.write_bytes(signing_key.private_pem())
     path.chmod(0o600)
     yield path
+
+
+def free_port() -> int:
+    """A loopback port free at the time of asking."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def redirect_uri() -> str:
+    return f"http://127.0.0.1:{free_port()}/callback"
+
+
+@pytest.fixture(scope="session")
+def sim(signing_key: SigningKey, redirect_uri: str) -> Iterator[RunningSimulator]:
+    """A headless simulator with one client per authentication method."""
+    grants = ("authorization_code", "refresh_token")
+    keyed = client_registration(
+        CLIENT_ID, redirect_uri, signing_key, grant_types=grants
+    )
+    secret = ClientRegistration(
+        client_id=SECRET_CLIENT_ID,
+        redirect_uris=(redirect_uri,),
+        token_endpoint_auth_method="client_secret_post",
+        client_secret=Secret(CLIENT_SECRET),
+        grant_types=grants,
+    )
+    with run_simulator(clients=(keyed, secret), headless=True) as running:
+        yield running

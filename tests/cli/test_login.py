@@ -14,52 +14,23 @@ import os
 import socket
 import stat
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from cis2._secret import Secret
-from cis2.keys import SigningKey
-from cis2.simulator import ClientRegistration
-from cis2.simulator.testing import RunningSimulator, client_registration, run_simulator
+from cis2.simulator.testing import RunningSimulator
 
-from .conftest import CIS2, Runner
+from .conftest import (
+    CIS2,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SECRET_CLIENT_ID,
+    Runner,
+    free_port,
+)
 
-CLIENT_ID = "100000000002.apps.supplier"
-SECRET_CLIENT_ID = "100000000003.apps.supplier"
-CLIENT_SECRET = "a-long-enough-client-secret-for-the-simulator"
 GP = "656005750108"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def redirect_uri() -> str:
-    return f"http://127.0.0.1:{_free_port()}/callback"
-
-
-@pytest.fixture(scope="module")
-def sim(signing_key: SigningKey, redirect_uri: str) -> Iterator[RunningSimulator]:
-    grants = ("authorization_code", "refresh_token")
-    keyed = client_registration(
-        CLIENT_ID, redirect_uri, signing_key, grant_types=grants
-    )
-    secret = ClientRegistration(
-        client_id=SECRET_CLIENT_ID,
-        redirect_uris=(redirect_uri,),
-        token_endpoint_auth_method="client_secret_post",
-        client_secret=Secret(CLIENT_SECRET),
-        grant_types=grants,
-    )
-    with run_simulator(clients=(keyed, secret), headless=True) as running:
-        yield running
 
 
 class LoginProcess:
@@ -223,7 +194,7 @@ def test_login_with_a_client_secret_file(
 def test_a_sign_in_that_never_comes_times_out(
     workdir: Path, sim: RunningSimulator, key_file: Path
 ) -> None:
-    redirect = f"http://127.0.0.1:{_free_port()}/callback"
+    redirect = f"http://127.0.0.1:{free_port()}/callback"
     login = LoginProcess(
         "--issuer", sim.issuer, "--redirect-uri", redirect, "--timeout", "1",
         "--client-id", CLIENT_ID, "--key", str(key_file),
