@@ -128,7 +128,7 @@ async def _simulator_checks(
     # The same checks as the token endpoint, but the jti is not recorded:
     # decoding a token here must not spend it.
     try:
-        await sim.checker.check(client, token, None, sim.now())
+        await sim.checker.check(client, token, sim.now())
     except ClientAuthError as exc:
         return [{"rule": exc.reason, "message": exc.message}]
     except Cis2Error as exc:

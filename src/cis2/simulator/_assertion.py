@@ -123,13 +123,17 @@ class AssertionChecker:
         self,
         client: ClientRegistration,
         assertion: str,
-        form_client_id: str | None,
         now: int,
     ) -> dict[str, Any]:
-        """The verified claims, or ClientAuthError naming the rule."""
+        """The verified claims, or ClientAuthError naming the rule.
+
+        The client was found by the form's client_id (or, without one, by
+        the assertion's iss), so iss = sub = client_id also proves the form
+        and the assertion agree.
+        """
         unverified = _parse(assertion)
         try:
-            return await self._check(client, unverified, form_client_id, now)
+            return await self._check(client, unverified, now)
         except ClientAuthError as exc:
             exc.unverified = unverified
             raise
@@ -138,7 +142,6 @@ class AssertionChecker:
         self,
         client: ClientRegistration,
         unverified: UnverifiedJws,
-        form_client_id: str | None,
         now: int,
     ) -> dict[str, Any]:
         header = unverified.unverified_header
@@ -149,7 +152,7 @@ class AssertionChecker:
             claims = unverified.unverified_claims()
         except TokenValidationError as exc:
             raise ClientAuthError("malformed", exc.message) from None
-        _check_parties(claims, client.client_id, form_client_id)
+        _check_parties(claims, client.client_id)
         self._check_audience(claims.get("aud"))
         self._check_times(claims, now)
         _check_jti_shape(claims.get("jti"))
@@ -301,9 +304,7 @@ def _check_signature(
         ) from None
 
 
-def _check_parties(
-    claims: Mapping[str, Any], client_id: str, form_client_id: str | None
-) -> None:
+def _check_parties(claims: Mapping[str, Any], client_id: str) -> None:
     iss, sub = claims.get("iss"), claims.get("sub")
     if iss != client_id:
         raise ClientAuthError(
@@ -316,12 +317,6 @@ def _check_parties(
             "sub_mismatch",
             f"sub {sub!r} is not the CIS2 client_id {client_id!r}: set "
             "iss = sub = client_id.",
-        )
-    if form_client_id is not None and form_client_id != client_id:
-        raise ClientAuthError(
-            "client_id_mismatch",
-            f"the form's client_id {form_client_id!r} is not the assertion's iss "
-            f"{client_id!r}.",
         )
 
 

@@ -96,7 +96,7 @@ async def _authenticate(sim: Simulator, form: Mapping[str, str]) -> ClientRegist
         )
     assertion = check_assertion_type(form)
     now = sim.now()
-    claims = await sim.checker.check(client, assertion, form.get("client_id"), now)
+    claims = await sim.checker.check(client, assertion, now)
     _remember_jti(sim, client.client_id, claims, now)
     return client
 

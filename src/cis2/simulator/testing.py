@@ -30,7 +30,7 @@ from cis2.simulator._app import create_app
 from cis2.simulator._config import ClientRegistration, SimulatorConfig
 from cis2.simulator._state import Simulator
 
-__all__ = ["RunningSimulator", "client_registration", "run_simulator"]
+__all__ = ["RunningSimulator", "client_registration", "run_app", "run_simulator"]
 
 _START_TIMEOUT: Final = 10.0
 
@@ -83,18 +83,33 @@ def run_simulator(
     temporary data folder. ``overrides`` change options of either.
     """
     with tempfile.TemporaryDirectory(prefix="cis2-sim-") as scratch:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock = _loopback_socket()
         port = sock.getsockname()[1]
         built, demo_key = _config(config, port, Path(scratch), overrides)
         running = RunningSimulator(built, create_app(built), demo_key)
         try:
-            _start(running, sock)
+            running._server, running._thread = _start(running.app, sock)
             yield running
         finally:
             running.stop()
             sock.close()
+
+
+@contextmanager
+def run_app(app: Any) -> Iterator[str]:
+    """Serve any ASGI app on 127.0.0.1 for the block; yields its base URL.
+
+    For the other side of a test: a back-channel logout receiver, a client's
+    jwks_uri.
+    """
+    sock = _loopback_socket()
+    server, thread = _start(app, sock)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=_START_TIMEOUT)
+        sock.close()
 
 
 def client_registration(
@@ -126,10 +141,17 @@ def _config(
     return SimulatorConfig.default(demo_client_key_jwks=jwks(key), **options), key
 
 
-def _start(running: RunningSimulator, sock: socket.socket) -> None:
+def _loopback_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _start(app: Any, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
     server = uvicorn.Server(
         uvicorn.Config(
-            running.app,
+            app,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -139,12 +161,12 @@ def _start(running: RunningSimulator, sock: socket.socket) -> None:
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, daemon=True
     )
-    running._server, running._thread = server, thread
     thread.start()
     deadline = time.monotonic() + _START_TIMEOUT
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise Cis2Error(
-                "The simulator did not start within 10 s: see the log for why."
+                "The server did not start within 10 s: see the log for why."
             )
         time.sleep(0.01)
+    return server, thread
