@@ -29,11 +29,9 @@ from joserfc.jwk import KeySet, RSAKey
 
 import cis2
 from cis2.keys import SigningKey
-from cis2.simulator.testing import (
-    RunningSimulator,
-    client_registration,
-    run_simulator,
-)
+from cis2.simulator.testing import RunningSimulator
+
+from ._simulator import simulator_for
 
 # Authlib 1.9 warns at import that its httpx integration will move to the
 # httpx2 package; the integration itself is unchanged. The filter can go
@@ -81,13 +79,7 @@ def authlib_key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def simulator(authlib_key: SigningKey) -> Iterator[RunningSimulator]:
-    registration = client_registration(
-        CLIENT_ID,
-        REDIRECT_URI,
-        authlib_key,
-        grant_types=("authorization_code", "refresh_token"),
-    )
-    with run_simulator(headless=True, clients=(registration,)) as running:
+    with simulator_for(CLIENT_ID, REDIRECT_URI, authlib_key) as running:
         yield running
 
 

@@ -18,13 +18,10 @@ import pytest
 
 import cis2
 from cis2.keys import SigningKey
-from cis2.simulator.testing import (
-    RunningSimulator,
-    client_registration,
-    run_simulator,
-)
+from cis2.simulator.testing import RunningSimulator
 
 from ._node import run_node
+from ._simulator import simulator_for
 
 pytestmark = pytest.mark.node
 
@@ -41,13 +38,7 @@ def rp_key() -> SigningKey:
 
 @pytest.fixture(scope="module")
 def simulator(rp_key: SigningKey) -> Iterator[RunningSimulator]:
-    registration = client_registration(
-        CLIENT_ID,
-        REDIRECT_URI,
-        rp_key,
-        grant_types=("authorization_code", "refresh_token"),
-    )
-    with run_simulator(headless=True, clients=(registration,)) as running:
+    with simulator_for(CLIENT_ID, REDIRECT_URI, rp_key) as running:
         yield running
 
 
