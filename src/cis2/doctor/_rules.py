@@ -55,6 +55,7 @@ MILLISECONDS_FLOOR: Final = 10**11
 
 ID_TOKEN_TYPE: Final = "urn:ietf:params:oauth:token-type:id_token"
 _BASE64URL: Final = re.compile(r"^[A-Za-z0-9_-]*$")
+_WHITESPACE: Final = re.compile(r"\s")
 _PRIVATE_JWK_MEMBERS: Final = ("d", "p", "q", "dp", "dq", "qi")
 
 
@@ -264,9 +265,9 @@ def _structure_unsigned(case: Case) -> Problem | None:
 def _structure_whitespace(case: Case) -> Problem | None:
     """No spaces or line breaks inside the token."""
     raw = case.raw or ""
-    count = sum(1 for char in raw if char.isspace())
-    if count == 0:
+    if _WHITESPACE.search(raw) is None:
         return None
+    count = len(_WHITESPACE.findall(raw))
     return Problem(
         f"The assertion has {count} space(s) or line break(s) inside it, "
         "as a wrapped terminal, an email or a YAML block adds.",
