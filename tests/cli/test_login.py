@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from cis2.simulator.testing import RunningSimulator
 
@@ -248,3 +249,44 @@ def test_a_key_and_a_secret_together_is_a_usage_error(
 
     assert result.code == 2
     assert "not both" in result.err or "Both a key and a client secret" in result.err
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+    "--disable-background-networking --disable-component-update --disable-sync"
+)
+
+
+@pytest.mark.browser
+def test_login_opens_the_browser_which_completes_the_sign_in(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    """The default path: webbrowser starts Chromium (via $BROWSER), which
+    follows the authorization URL and the redirect to the listener."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CIS2_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required (CIS2_REQUIRE_BROWSER) but missing")
+        pytest.skip("needs Chromium from Debian's packages")
+    browser = workdir / "browser.sh"
+    browser.write_text(
+        f"#!/bin/sh\nexec {CHROMIUM} {CHROMIUM_FLAGS} "
+        f'--user-data-dir="{workdir}/profile" --dump-dom "$1" >/dev/null 2>&1\n'
+    )
+    browser.chmod(0o700)
+    args = _login_args(
+        sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+    )
+
+    done = subprocess.run(
+        [CIS2, "login", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "BROWSER": str(browser)},
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "Opened the browser" in done.stderr
+    assert json.loads(done.stdout)["user"]["uid"] == GP
