@@ -101,6 +101,25 @@ def test_full_login_refresh_userinfo_and_end_session(
     assert status == 200
 
 
+async def test_async_client_full_login_refresh_and_userinfo(
+    issuer: str, client_key: SigningKey, browser: httpx.Client
+) -> None:
+    """The same journey through AsyncClient and httpx.AsyncClient."""
+    async with cis2.AsyncClient(
+        issuer, CLIENT_ID, REDIRECT_URI, signing_key=client_key
+    ) as client:
+        login_request = await client.start_login(
+            acr_values="AAL3_ANY", login_hint=PERSONA
+        )
+        callback = browse_to_callback(browser, login_request.url)
+        login = await client.finish_login(callback, login_request)
+        refreshed = await client.refresh(login)
+        userinfo = await client.userinfo(refreshed)
+
+    assert login.claims["sub"] == refreshed.claims["sub"] == PERSONA
+    assert userinfo.user.uid == PERSONA
+
+
 def test_back_channel_logout_token_from_oidc_provider_verifies(
     issuer: str,
     client_key: SigningKey,
