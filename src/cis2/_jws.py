@@ -14,8 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -73,6 +72,14 @@ _PSS: Final = {
 }
 
 
+# Maps the URL-safe alphabet onto the standard one, and the standard
+# alphabet's own '+' and '/' onto a character strict decoding refuses.
+_URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_+/", b"+/!!")
+# Headers repeat across tokens (one per provider key), so their parse is kept.
+_HEADER_CACHE: dict[str, dict[str, Any]] = {}
+_HEADER_CACHE_SIZE: Final = 256
+
+
 def b64url_encode(data: bytes) -> str:
     """Base64url without padding (RFC 7515 section 2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -80,6 +87,8 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str, *, part: str = "token") -> bytes:
     """Strict base64url: no padding, no whitespace, only the URL-safe alphabet."""
+    if not isinstance(text, str):
+        raise MalformedTokenError(f"The {part} is not a string.", claim=part)
     if "=" in text:
         raise MalformedTokenError(
             f"The {part} has base64 padding ('='): JWS parts are base64url without "
@@ -87,8 +96,8 @@ def b64url_decode(text: str, *, part: str = "token") -> bytes:
             claim=part,
         )
     try:
-        raw = text.encode("ascii")
-        return base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
+        raw = text.encode("ascii").translate(_URLSAFE_TO_STANDARD)
+        return binascii.a2b_base64(raw + b"=" * (-len(raw) % 4), strict_mode=True)
     except (UnicodeEncodeError, binascii.Error, ValueError):
         raise MalformedTokenError(
             f"The {part} is not base64url: use the URL-safe alphabet (A-Z a-z 0-9 "
@@ -97,9 +106,12 @@ def b64url_decode(text: str, *, part: str = "token") -> bytes:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class UnverifiedJws:
-    """A compact JWS split and decoded, its signature not yet checked."""
+class UnverifiedJws(NamedTuple):
+    """A compact JWS split and decoded, its signature not yet checked.
+
+    A NamedTuple rather than a frozen dataclass: one is built per token
+    validated, and a frozen dataclass costs several times more to create.
+    """
 
     unverified_header: dict[str, Any]
     payload: bytes
@@ -127,7 +139,7 @@ def parse_compact(token: str) -> UnverifiedJws:
             claim="token",
         )
     header_b64, payload_b64, signature_b64 = parts
-    header = _json_object(b64url_decode(header_b64, part="header"), part="header")
+    header = _header(header_b64)
     payload = b64url_decode(payload_b64, part="payload")
     signature = b64url_decode(signature_b64, part="signature")
     signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
@@ -193,6 +205,16 @@ def verify_signature(alg: str, key: PublicKey, data: bytes, signature: bytes) ->
         f"alg {alg} does not fit the {_key_type(key)} key named by kid.",
         claim="alg",
     )
+
+
+def _header(header_b64: str) -> dict[str, Any]:
+    cached = _HEADER_CACHE.get(header_b64)
+    if cached is None:
+        cached = _json_object(b64url_decode(header_b64, part="header"), part="header")
+        if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+            _HEADER_CACHE.clear()
+        _HEADER_CACHE[header_b64] = cached
+    return dict(cached)
 
 
 def _check_curve(alg: str, curve: str) -> None:
