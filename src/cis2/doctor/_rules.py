@@ -93,6 +93,23 @@ class Rule:
 #: Every rule, in the order they run and report.
 RULES: list[Rule] = []
 
+_NEEDS: Final[dict[str, Callable[[Case], bool]]] = {
+    "raw": lambda case: bool(case.raw),
+    "parts": lambda case: case.parts is not None,
+    "header": lambda case: case.header is not None,
+    "claims": lambda case: case.claims is not None,
+    "form": lambda case: case.form is not None,
+    "client_id": lambda case: case.client_id is not None,
+    "expected_aud": lambda case: case.expected_aud is not None,
+    "alg": lambda case: case.context.alg is not None,
+    "jwks_given": lambda case: case.context.jwks is not None,
+    # Rules that compare with the JWKS need a key in it; an empty or
+    # unparsable JWKS is reported once, by jwks.no_usable_keys.
+    "jwks": lambda case: bool(case.context.jwks),
+    "key": lambda case: case.context.key is not None,
+    "pem": lambda case: case.context.key_pem is not None,
+}
+
 
 def rule(
     rule_id: str,
@@ -104,6 +121,9 @@ def rule(
     group: str | None = None,
 ) -> Callable[[Check], Check]:
     """Register the decorated check as the next rule; its docstring is its doc."""
+    unknown = set(needs) - set(_NEEDS)
+    if unknown:
+        raise ValueError(f"rule {rule_id} needs unknown parts: {sorted(unknown)}")
 
     def register(check: Check) -> Check:
         doc = inspect.getdoc(check) or ""
@@ -133,24 +153,6 @@ def run_rules(case: Case) -> tuple[Finding, ...]:
             Finding(each.id, each.field, each.severity, problem.message, problem.fix)
         )
     return tuple(findings)
-
-
-_NEEDS: Final[dict[str, Callable[[Case], bool]]] = {
-    "raw": lambda case: bool(case.raw),
-    "parts": lambda case: case.parts is not None,
-    "header": lambda case: case.header is not None,
-    "claims": lambda case: case.claims is not None,
-    "form": lambda case: case.form is not None,
-    "client_id": lambda case: case.client_id is not None,
-    "expected_aud": lambda case: case.expected_aud is not None,
-    "alg": lambda case: case.context.alg is not None,
-    "jwks_given": lambda case: case.context.jwks is not None,
-    # Rules that compare with the JWKS need a key in it; an empty or
-    # unparsable JWKS is reported once, by jwks.no_usable_keys.
-    "jwks": lambda case: bool(case.context.jwks),
-    "key": lambda case: case.context.key is not None,
-    "pem": lambda case: case.context.key_pem is not None,
-}
 
 
 # What was given, and the options that came with it
@@ -1080,43 +1082,40 @@ def _exp_missing(case: Case) -> Problem | None:
     )
 
 
-def _date_type(name: str) -> Check:
-    def check(case: Case) -> Problem | None:
-        value = _claim(case, name)
-        if value is _MISSING or _numeric_date(value) is not None:
-            return None
-        return Problem(
-            f"{name} is {_describe_non_integer(value)}: a NumericDate is a JSON "
-            "integer, seconds since 1970.",
-            f"Write {name} as a bare integer such as 1764763200 (no quotes, "
-            "no decimals).",
-        )
-
-    return check
+@rule("exp.type", "exp", "error", needs=("claims",))
+def _exp_type(case: Case) -> Problem | None:
+    """exp is a JSON integer (not a string, a float or a boolean)."""
+    return _not_an_integer(case, "exp")
 
 
-def _date_milliseconds(name: str) -> Check:
-    def check(case: Case) -> Problem | None:
-        value = _numeric_date(_claim(case, name))
-        if value is None or value < MILLISECONDS_FLOOR:
-            return None
-        return Problem(
-            f"{name} is {value}, a time in milliseconds: NumericDates count seconds.",
-            f"Divide by 1000: {name} = {value // 1000}.",
-        )
-
-    return check
+@rule("iat.type", "iat", "error", needs=("claims",))
+def _iat_type(case: Case) -> Problem | None:
+    """iat is a JSON integer (not a string, a float or a boolean)."""
+    return _not_an_integer(case, "iat")
 
 
-_DATE_TYPE_DOC: Final = "{name} is a JSON integer (not a string, float or bool)."
-_DATE_MS_DOC: Final = "{name} counts seconds, not milliseconds."
-for _name in ("exp", "iat", "nbf"):
-    _type_check = _date_type(_name)
-    _type_check.__doc__ = _DATE_TYPE_DOC.format(name=_name)
-    rule(f"{_name}.type", _name, "error", needs=("claims",))(_type_check)
-    _ms_check = _date_milliseconds(_name)
-    _ms_check.__doc__ = _DATE_MS_DOC.format(name=_name)
-    rule(f"{_name}.milliseconds", _name, "error", needs=("claims",))(_ms_check)
+@rule("nbf.type", "nbf", "error", needs=("claims",))
+def _nbf_type(case: Case) -> Problem | None:
+    """nbf, when sent, is a JSON integer."""
+    return _not_an_integer(case, "nbf")
+
+
+@rule("exp.milliseconds", "exp", "error", needs=("claims",))
+def _exp_milliseconds(case: Case) -> Problem | None:
+    """exp counts seconds, not milliseconds."""
+    return _in_milliseconds(case, "exp")
+
+
+@rule("iat.milliseconds", "iat", "error", needs=("claims",))
+def _iat_milliseconds(case: Case) -> Problem | None:
+    """iat counts seconds, not milliseconds."""
+    return _in_milliseconds(case, "iat")
+
+
+@rule("nbf.milliseconds", "nbf", "error", needs=("claims",))
+def _nbf_milliseconds(case: Case) -> Problem | None:
+    """nbf counts seconds, not milliseconds."""
+    return _in_milliseconds(case, "nbf")
 
 
 @rule("iat.missing", "iat", "warning", needs=("claims",))
@@ -1309,6 +1308,27 @@ def _date_claim(case: Case, name: str) -> int | None:
     if value is None or value >= MILLISECONDS_FLOOR:
         return None
     return value
+
+
+def _not_an_integer(case: Case, name: str) -> Problem | None:
+    value = _claim(case, name)
+    if value is _MISSING or _numeric_date(value) is not None:
+        return None
+    return Problem(
+        f"{name} is {_describe_non_integer(value)}: a NumericDate is a JSON "
+        "integer, seconds since 1970.",
+        f"Write {name} as a bare integer such as 1764763200 (no quotes, no decimals).",
+    )
+
+
+def _in_milliseconds(case: Case, name: str) -> Problem | None:
+    value = _numeric_date(_claim(case, name))
+    if value is None or value < MILLISECONDS_FLOOR:
+        return None
+    return Problem(
+        f"{name} is {value}, a time in milliseconds: NumericDates count seconds.",
+        f"Divide by 1000: {name} = {value // 1000}.",
+    )
 
 
 def _describe_non_integer(value: Any) -> str:
