@@ -160,7 +160,7 @@ def run_rules(case: Case) -> tuple[Finding, ...]:
 
 @rule("input.unreadable", "form", "error")
 def _input_unreadable(case: Case) -> Problem | None:
-    """The input could not be read as a JWT, a form body or a curl command."""
+    """The input reads as a JWT, a form body, a URL, JSON or a curl command."""
     if case.input_problem is None:
         return None
     return Problem(
@@ -172,7 +172,7 @@ def _input_unreadable(case: Case) -> Problem | None:
 
 @rule("input.empty", "form", "error")
 def _input_empty(case: Case) -> Problem | None:
-    """Nothing was given to check."""
+    """Something was given to check."""
     if case.raw or case.form is not None or case.input_problem is not None:
         return None
     return Problem(
@@ -183,7 +183,7 @@ def _input_empty(case: Case) -> Problem | None:
 
 @rule("context.env", "env", "error")
 def _context_env(case: Case) -> Problem | None:
-    """The environment named is not one of CIS2's (reference section 1)."""
+    """The environment named is one of CIS2's (reference section 1)."""
     message = case.context.problems.get("env")
     if message is None:
         return None
@@ -192,7 +192,7 @@ def _context_env(case: Case) -> Problem | None:
 
 @rule("context.alg", "alg", "error")
 def _context_alg(case: Case) -> Problem | None:
-    """The registered alg given is not a JOSE name CIS2 offers."""
+    """The registered alg given is a JOSE name CIS2 offers."""
     message = case.context.problems.get("alg")
     if message is None:
         return None
@@ -205,7 +205,7 @@ def _context_alg(case: Case) -> Problem | None:
 
 @rule("context.jwks", "jwks", "error")
 def _context_jwks(case: Case) -> Problem | None:
-    """The registered JWKS given could not be read."""
+    """The registered JWKS given can be read."""
     message = case.context.problems.get("jwks")
     if message is None:
         return None
@@ -217,7 +217,7 @@ def _context_jwks(case: Case) -> Problem | None:
 
 @rule("context.token_endpoint_port", "aud", "warning")
 def _context_token_endpoint_port(case: Case) -> Problem | None:
-    """The token endpoint given lacks the :443 CIS2 publishes (section 1.1)."""
+    """The token endpoint given keeps the :443 CIS2 publishes (section 1.1)."""
     given = case.context.token_endpoint
     if given is None or case.expected_aud in (None, given):
         return None
