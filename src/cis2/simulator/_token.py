@@ -29,6 +29,7 @@ from cis2.simulator._assertion import (
 )
 from cis2.simulator._claims import id_token_claims
 from cis2.simulator._config import ClientRegistration
+from cis2.simulator._diagnosis import doctor_findings
 from cis2.simulator._personas import Persona
 from cis2.simulator._state import Simulator, new_token
 from cis2.simulator._store import Grant, token_hash
@@ -297,7 +298,12 @@ def _invalid_client(
         client_id,
         exc.explanation,
     )
-    sim.store.record("rejected_assertion", sim.now(), client_id, _rejection_detail(exc))
+    detail = _rejection_detail(exc)
+    assertion = form.get("client_assertion")
+    if assertion:
+        client = sim.config.client(client_id) if client_id else None
+        detail["findings"] = doctor_findings(assertion, client, sim.config, sim.now())
+    sim.store.record("rejected_assertion", sim.now(), client_id, detail)
     body = {"error_description": exc.description, "error": "invalid_client"}
     if sim.config.explain:
         body["cis2_sim_reason"] = exc.explanation

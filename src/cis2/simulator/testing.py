@@ -80,10 +80,12 @@ def run_simulator(
 
     With no config: the default personas and a demo client
     (``999999999999.apps.national``) whose fresh key is ``.demo_key``, in a
-    temporary data folder. ``overrides`` change options of either.
+    temporary data folder. ``overrides`` change options of either; a
+    ``port`` among them is bound instead of a free one (to restart a
+    simulator on the same issuer).
     """
     with tempfile.TemporaryDirectory(prefix="cis2-sim-") as scratch:
-        sock = _loopback_socket()
+        sock = _loopback_socket(int(overrides.pop("port", 0)))
         port = sock.getsockname()[1]
         built, demo_key = _config(config, port, Path(scratch), overrides)
         running = RunningSimulator(built, create_app(built), demo_key)
@@ -141,10 +143,10 @@ def _config(
     return SimulatorConfig.default(demo_client_key_jwks=jwks(key), **options), key
 
 
-def _loopback_socket() -> socket.socket:
+def _loopback_socket(port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 
