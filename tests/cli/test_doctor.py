@@ -180,3 +180,22 @@ def test_probe_with_an_unregistered_key_is_refused(
     assert result.code == 1
     assert "refused the client authentication" in result.out
     assert "BEGIN" not in result.out
+
+
+def test_probe_alone_needs_no_assertion(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    result = run(
+        "doctor", "--probe", "--client-id", CLIENT_ID, "--token-endpoint",
+        sim.token_endpoint, "--key", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 0, result.out + result.err
+    assert "accepted the client authentication" in result.out
+
+
+def test_doctor_without_an_assertion_or_probe_is_a_usage_error(run: Runner) -> None:
+    result = run("doctor", "--env", "int")
+
+    assert result.code == 2
+    assert "--probe" in result.err

@@ -28,7 +28,7 @@ __all__ = ["doctor", "parse_instant", "read_assertion"]
 
 
 @click.command()
-@click.argument("source", metavar="ASSERTION_OR_FILE_OR_-")
+@click.argument("source", metavar="[ASSERTION_OR_FILE_OR_-]", required=False)
 @setting_options(
     "client_id",
     "env",
@@ -63,7 +63,7 @@ def doctor(
     ctx: click.Context,
     /,
     *,
-    source: str,
+    source: str | None,
     jwks: str | None,
     at_time: str | None,
     api_platform: bool | None,
@@ -77,21 +77,29 @@ def doctor(
     holding either, or - for stdin; several JWTs one per line are judged
     together (jti reuse). The more you say about the registration (client
     id, environment, alg, JWKS, key), the more the doctor can check. It
-    never goes online, except to fetch a --jwks URL or with --probe.
+    never goes online, except to fetch a --jwks URL or with --probe, which
+    sends a fresh assertion signed with --key and an invalid code: CIS2's
+    answer then shows whether it accepts the client authentication.
 
     \b
     Examples:
       cis2 doctor assertion.jwt --client-id 999999999999.apps.national --env int
       cis2 assertion --env int ... | cis2 doctor - --env int --jwks jwks.json
-      cis2 doctor - --env int --client-id ID --key key.pem --probe < request.txt
+      cis2 doctor --probe --env int --client-id ID --key key.pem
     """
     from cis2 import doctor as rules
 
+    if source is None and not probe:
+        raise click.UsageError(
+            "Give the assertion to diagnose (or - for stdin), or --probe to ask "
+            "the token endpoint."
+        )
     settings = Settings(flags)
-    options = _diagnose_options(settings, jwks, at_time, api_platform)
-    reports = rules.diagnose_many(
-        rules.split_assertions(read_assertion(source)), **options
-    )
+    reports: list[Any] = []
+    if source is not None:
+        options = _diagnose_options(settings, jwks, at_time, api_platform)
+        texts = rules.split_assertions(read_assertion(source))
+        reports = rules.diagnose_many(texts, **options)
     probed = _probe(rules, settings) if probe else None
     _print(reports, probed, as_json=as_json)
     refused = probed is not None and probed.accepted is not True
@@ -187,9 +195,10 @@ def _print(reports: list[Any], probed: Any, *, as_json: bool) -> None:
             document["probe"] = _probe_json(probed)
         click.echo(json.dumps(document, indent=2))
         return
-    click.echo("\n\n".join(report.to_text() for report in reports))
+    if reports:
+        click.echo("\n\n".join(report.to_text() for report in reports) + "\n")
     if probed is not None:
-        click.echo("\nProbe\n" + probed.explain_request() + "\n" + probed.summary())
+        click.echo("Probe\n" + probed.explain_request() + "\n" + probed.summary())
         if probed.report is not None and probed.report.findings:
             click.echo(probed.report.to_text())
 

@@ -83,11 +83,17 @@ def print_user(
 
 
 def _assurance(user: Any) -> str:
-    amr = ", ".join(user.amr or ()) or "-"
-    return (
-        f"identity AAL{user.id_assurance_level}, authentication "
-        f"AAL{user.authentication_assurance_level}, acr {user.acr or '-'}, amr {amr}"
-    )
+    """The assurance facts present; UserInfo alone may carry none of them."""
+    facts = []
+    if user.id_assurance_level is not None:
+        facts.append(f"identity AAL{user.id_assurance_level}")
+    if user.authentication_assurance_level is not None:
+        facts.append(f"authentication AAL{user.authentication_assurance_level}")
+    if user.acr:
+        facts.append(f"acr {user.acr}")
+    if user.amr:
+        facts.append("amr " + ", ".join(user.amr))
+    return ", ".join(facts) or "-"
 
 
 def _roles_table(user: Any) -> Any:
