@@ -109,3 +109,8 @@ def test_a_reused_jti_is_found_in_newline_separated_text(kit: Kit) -> None:
     reports = diagnose_many("\n".join(tokens), **kit.context())
     rules = [[f.rule for f in report.findings] for report in reports]
     assert rules == [["jti.reused"], ["jti.reused"], []]
+
+
+def test_a_file_name_is_not_taken_for_a_token() -> None:
+    (finding,) = diagnose("captured/assertion.jwt").findings
+    assert finding.rule == "structure.parts" and "file name" in finding.message

@@ -56,6 +56,7 @@ MILLISECONDS_FLOOR: Final = 10**11
 ID_TOKEN_TYPE: Final = "urn:ietf:params:oauth:token-type:id_token"
 _BASE64URL: Final = re.compile(r"^[A-Za-z0-9_-]*$")
 _WHITESPACE: Final = re.compile(r"\s")
+_FILE_NAME: Final = re.compile(r"^[\w./~-]+\.(jwt|jws|txt|json|token|b64)$")
 _PRIVATE_JWK_MEMBERS: Final = ("d", "p", "q", "dp", "dq", "qi")
 
 
@@ -238,7 +239,9 @@ def _structure_parts(case: Case) -> Problem | None:
     count = len("".join((case.raw or "").split()).split("."))
     if count == 3:
         return None
-    if count == 5:
+    if _FILE_NAME.match(case.raw or ""):
+        what = "it looks like a file name, and no such file was read"
+    elif count == 5:
         what = "that is an encrypted JWT (JWE), and CIS2 takes a signed one"
     elif count == 1:
         what = "it is not a JWT at all (a client secret, or a decoded part?)"
@@ -294,8 +297,8 @@ def _structure_padding(case: Case) -> Problem | None:
 def _structure_alphabet(case: Case) -> Problem | None:
     """Only the base64url alphabet: A-Z a-z 0-9 '-' '_' (RFC 4648 section 5)."""
     text = "".join((case.raw or "").split()).replace("=", "").replace(".", "")
-    if _BASE64URL.match(text):
-        return None
+    if _BASE64URL.match(text) or _FILE_NAME.match(case.raw or ""):
+        return None  # A file name is reported by structure.parts.
     if "%" in text:
         reason = "it is still URL-encoded ('%2E' and the like)"
     elif "+" in text or "/" in text:
