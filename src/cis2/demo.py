@@ -144,9 +144,8 @@ def _sign_in(trace: Trace, client: Any, http: httpx.Client, redirect_uri: str) -
 
     trace.step("Redeem the code at the token endpoint and validate the ID token")
     login = client.finish_login(callback, request)
-    trace.checked(
-        "callback state matches; client_assertion RS512 with aud = token endpoint"
-    )
+    trace.note("Sent: client_assertion signed RS512, aud = the token endpoint")
+    trace.checked("the callback's state is this login's; PKCE verifier sent")
     trace.checked(
         "ID token: RS256 signature by a key in the provider JWKS, iss exact, aud "
         "and azp = client_id, exp/iat, nonce, auth_time, acr "

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
+import signal
 import socket
 import stat
 import subprocess
@@ -290,3 +294,67 @@ def test_login_opens_the_browser_which_completes_the_sign_in(
     assert done.returncode == 0, done.stderr
     assert "Opened the browser" in done.stderr
     assert json.loads(done.stdout)["user"]["uid"] == GP
+
+
+def test_ctrl_c_while_waiting_stops_cleanly(
+    workdir: Path, sim: RunningSimulator, key_file: Path
+) -> None:
+    login = LoginProcess(
+        "--issuer", sim.issuer, "--redirect-uri",
+        f"http://127.0.0.1:{free_port()}/callback",
+        "--client-id", CLIENT_ID, "--key", str(key_file),
+    )  # fmt: skip
+    login.authorization_url()
+
+    login.process.send_signal(signal.SIGINT)
+    code, _, err = login.finish()
+
+    assert code == 130
+    assert "Interrupted." in err
+    assert "Traceback" not in err
+
+
+def test_on_a_terminal_the_wait_shows_a_spinner(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    controller, terminal = pty.openpty()
+    args = _login_args(
+        sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+    )
+    process = subprocess.Popen(
+        [CIS2, "login", "--no-browser", *args, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    )
+    os.close(terminal)
+    seen = _read_terminal_until(controller, b"/authorize?")
+    url = re.search(rb"http://\S+/authorize\?\S+", seen)
+    assert url is not None
+    answer = httpx.get(url.group().decode())
+    httpx.get(answer.headers["location"])
+    out, _ = process.communicate(timeout=30)
+    seen += _read_terminal_until(controller, b"")
+    os.close(controller)
+
+    assert process.returncode == 0
+    assert json.loads(out)["user"]["uid"] == GP
+    assert b"Waiting for the sign-in" in seen
+    assert b"\x1b[" in seen  # the spinner redraws with terminal controls
+
+
+def _read_terminal_until(controller: int, marker: bytes) -> bytes:
+    """What the pseudo-terminal shows, until marker appears or output stops."""
+    seen = b""
+    while not marker or marker not in seen:
+        ready, _, _ = select.select([controller], [], [], 5)
+        if not ready:
+            break
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
