@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cis2.keys import generate_signing_key
+from cis2._jws import parse_compact
+from cis2.keys import SigningKey, generate_signing_key
 from cis2.simulator.testing import RunningSimulator
 
 from .conftest import CLIENT_ID, Runner
@@ -61,6 +62,31 @@ def test_the_simulator_accepts_the_assertion_cis2_assertion_makes(
 
     # invalid_grant: the client authentication passed, only the code failed.
     assert answer.json()["error"] == "invalid_grant"
+
+
+def test_with_an_issuer_the_aud_is_the_discovered_token_endpoint(
+    run: Runner, sim: RunningSimulator, key_file: Path, signing_key: SigningKey
+) -> None:
+    result = run(
+        "assertion", "--client-id", CLIENT_ID, "--issuer", sim.issuer,
+        "--key", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    claims = parse_compact(result.out.strip()).unverified_claims()
+    assert claims["aud"] == sim.token_endpoint
+
+
+def test_an_issuer_without_discovery_says_to_give_the_token_endpoint(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    result = run(
+        "assertion", "--client-id", CLIENT_ID, "--issuer", sim.base_url + "/nothing",
+        "--key", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 1
+    assert "--token-endpoint" in result.err
 
 
 def test_the_curl_request_reaches_the_token_endpoint_as_written(

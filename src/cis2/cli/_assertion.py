@@ -27,6 +27,7 @@ CODE_PLACEHOLDER = "PASTE_THE_CODE_HERE"
     "client_id",
     "env",
     "token_endpoint",
+    "issuer",
     "key",
     "key_password_file",
     "alg",
@@ -48,8 +49,10 @@ def assertion(lifetime: int, curl: bool, **flags: str | None) -> None:
     """Print a signed client assertion for private_key_jwt.
 
     The aud is the token endpoint exactly as CIS2 publishes it (with
-    :443). With --curl, print a token request for a REST client instead;
-    replace the code placeholder with a fresh authorization code.
+    :443): the environment's, the one given, or the one the issuer's
+    discovery document names. With --curl, print a token request for a REST
+    client instead; replace the code placeholder with a fresh authorization
+    code.
 
     \b
     Examples:

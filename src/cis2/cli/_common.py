@@ -171,6 +171,7 @@ def _discover_token_endpoint(issuer: str) -> str:
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         response = httpx.get(url, timeout=10)
+        response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError):
         raise ConfigurationError(

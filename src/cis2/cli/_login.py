@@ -66,8 +66,8 @@ def login(
     \b
     Examples:
       cis2 login --env int --client-id 999999999999.apps.national --key key.pem
-      cis2 login --issuer http://127.0.0.1:9000/oidc --client-id demo \\
-          --client-secret-file secret.txt --no-browser --json
+      cis2 login --issuer "$SIMULATOR_ISSUER" --client-id 999999999999.apps.national \\
+          --key demo-client-key.pem --no-browser --login-hint 656005750108 --json
     """
     from cis2.cli._loopback import CallbackListener
 
