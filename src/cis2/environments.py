@@ -2,8 +2,8 @@
 
 Every issuer carries an explicit ``:443``: CIS2 writes the default port out
 in the discovery ``issuer``, in every ``iss`` and in its endpoint URLs, and
-compares them byte for byte (see docs/cis2-behaviour.md). Never normalise
-these strings.
+compares them byte for byte. Never normalise these strings: an OAuth
+library that drops the default port produces assertions CIS2 refuses.
 """
 
 from __future__ import annotations

@@ -294,11 +294,7 @@ def load_signing_key(
                 "The private key's password is wrong: it did not decrypt the key.",
                 field="password",
             ) from None
-        raise KeyLoadError(
-            f"The PEM block '{marker}' is corrupt: the base64 inside it does not "
-            "decode to a key. Export the key again.",
-            field="key",
-        ) from None
+        raise _unreadable(data, marker) from None
     if not isinstance(loaded, rsa.RSAPrivateKey):
         raise KeyLoadError(
             "The private key is not RSA: CIS2 registers RS256 or RS512 for "
@@ -463,6 +459,31 @@ def _refuse_non_private(marker: str) -> None:
     raise KeyLoadError(
         f"PEM block '{marker}' is not a private key: give a PKCS#8 or PKCS#1 "
         "RSA private key.",
+        field="key",
+    )
+
+
+def _unreadable(data: bytes, marker: str) -> KeyLoadError:
+    """Why an unencrypted private PEM did not load: swapped markers, or corrupt."""
+    other = {"PRIVATE KEY": "RSA PRIVATE KEY", "RSA PRIVATE KEY": "PRIVATE KEY"}
+    swapped = other.get(marker)
+    if swapped is not None:
+        rewrapped = data.replace(marker.encode(), swapped.encode())
+        try:
+            serialization.load_pem_private_key(rewrapped, password=None)
+        except (ValueError, TypeError):
+            pass
+        else:
+            inside = "PKCS#1" if swapped == "RSA PRIVATE KEY" else "PKCS#8"
+            return KeyLoadError(
+                f"The PEM says BEGIN {marker} but holds a {inside} key: the markers "
+                f"were changed by hand. Use BEGIN/END {swapped}, or convert with "
+                "'openssl pkcs8 -topk8 -nocrypt -in KEY -out key-pkcs8.pem'.",
+                field="key",
+            )
+    return KeyLoadError(
+        f"The PEM block '{marker}' is corrupt: the base64 inside it does not "
+        "decode to a key. Export the key again.",
         field="key",
     )
 

@@ -123,6 +123,23 @@ def test_corrupt_pem_is_refused() -> None:
         load_signing_key(text)
 
 
+@pytest.mark.parametrize(
+    ("fmt", "wrong", "inside"),
+    [
+        (Fmt.TraditionalOpenSSL, "PRIVATE KEY", "PKCS#1"),
+        (Fmt.PKCS8, "RSA PRIVATE KEY", "PKCS#8"),
+    ],
+)
+def test_swapped_pem_markers_are_named(fmt: Fmt, wrong: str, inside: str) -> None:
+    text = _pem(fmt).decode()
+    right = "RSA PRIVATE KEY" if fmt is Fmt.TraditionalOpenSSL else "PRIVATE KEY"
+    swapped = text.replace(f"BEGIN {right}", f"BEGIN {wrong}").replace(
+        f"END {right}", f"END {wrong}"
+    )
+    with pytest.raises(KeyLoadError, match=f"holds a {inside} key"):
+        load_signing_key(swapped)
+
+
 def test_missing_file_and_garbage_are_refused(tmp_path: Path) -> None:
     with pytest.raises(KeyLoadError, match="No key file"):
         load_signing_key(tmp_path / "absent.pem")
