@@ -6,8 +6,11 @@ speed. Each program runs as a fresh process, N times, and the median wall
 time is compared with baselines measured in the same run:
 
 - ``python -c pass``: the interpreter alone. Goal: ``cis2 --help`` within
-  10x of it (the interpreter starts in about 10 ms, cryptography's RSA
-  code, which every command needs, costs about 20 ms more).
+  12x of it, about 100 ms here: the interpreter takes about 10 ms, click
+  about 25 ms and cryptography's RSA and X.509 code, which every command
+  needs, about 40 ms. This row misses while ``import cis2`` loads httpx
+  (over 100 ms, as httpx imports its own command line when click and rich
+  are installed); with the client imported lazily it should pass.
 - ``python -c "import cis2"``: the library the command line is built on.
   Goal: ``cis2 --help`` within 1.25x of it, i.e. the command line itself
   (click, the command tree, the settings) adds at most a quarter; the
@@ -24,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-GOAL_VS_PYTHON = 10.0
+GOAL_VS_PYTHON = 12.0
 GOAL_VS_LIBRARY = 1.25
 _PYTHON = sys.executable
 _CIS2 = str(Path(sys.executable).with_name("cis2"))
