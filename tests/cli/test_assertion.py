@@ -190,3 +190,21 @@ def test_a_lifetime_over_300_is_a_usage_error(run: Runner, key_file: Path) -> No
 
     assert result.code == 2
     assert "--lifetime" in result.err
+
+
+def test_a_provider_flag_hides_a_provider_from_the_environment(
+    run: Runner,
+    key_file: Path,
+    signing_key: SigningKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIS2_ENV", "int")
+    endpoint = "https://rp.test:443/token"
+
+    result = run(
+        "assertion", "--client-id", CLIENT_ID, "--token-endpoint", endpoint,
+        "--key", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    assert _verified_claims(result.out.strip(), signing_key)[1]["aud"] == endpoint

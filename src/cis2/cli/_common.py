@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from cis2 import environments
-from cis2.cli._settings import _BY_NAME, Settings
+from cis2.cli._settings import DEFAULT, Settings, setting
 from cis2.errors import ConfigurationError, KeyLoadError
 from cis2.keys import SigningKey, load_signing_key
 
@@ -40,12 +40,11 @@ def setting_options(*names: str, **overrides: str) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         for name in reversed(names):
-            setting = _BY_NAME[name]
-            text = overrides.get(name, setting.help)
-            hint = f"{text} [env {setting.env}]"
-            if setting.default is not None:
-                hint += f" [default: {setting.default}]"
-            func = click.option(setting.flag, name, default=None, help=hint)(func)
+            known = setting(name)
+            hint = f"{overrides.get(name, known.help)} [env {known.env}]"
+            if known.default is not None:
+                hint += f" [default: {known.default}]"
+            func = click.option(known.flag, name, default=None, help=hint)(func)
         return func
 
     return decorate
@@ -75,10 +74,9 @@ def provider_values(settings: Settings) -> dict[str, str | None]:
     names = ("env", "issuer", "token_endpoint")
     layers = {name: settings.layer_of(name) for name in names}
     top = min(layers.values())
-    return {
-        name: settings.get(name) if layers[name] == top and top < 3 else None
-        for name in names
-    }
+    if top == DEFAULT:
+        return dict.fromkeys(names)
+    return {name: settings.get(name) if layers[name] == top else None for name in names}
 
 
 def resolve_provider(settings: Settings, *, need: str) -> Provider:

@@ -21,7 +21,7 @@ from cis2.cli._common import (
     read_secret_file,
     setting_options,
 )
-from cis2.cli._settings import Settings
+from cis2.cli._settings import DEFAULT, Settings
 from cis2.errors import ConfigurationError
 
 __all__ = ["doctor", "parse_instant", "read_assertion"]
@@ -160,7 +160,7 @@ def _diagnose_options(
     return {
         **provider_values(settings),
         "client_id": settings.get("client_id"),
-        "alg": settings.get("alg") if settings.layer_of("alg") < 3 else None,
+        "alg": settings.get("alg") if settings.layer_of("alg") < DEFAULT else None,
         "jwks": rules.load_jwks(jwks) if jwks else None,
         "key": settings.get("key"),
         "key_password": read_secret_file(password_file, "key_password_file")

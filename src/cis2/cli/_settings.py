@@ -18,11 +18,16 @@ from cis2.errors import ConfigurationError
 
 __all__ = [
     "CONFIG_FILE",
+    "DEFAULT",
+    "ENVIRONMENT",
+    "FILE",
+    "FLAG",
     "SETTINGS",
     "Resolved",
     "Setting",
     "Settings",
     "default_login_file",
+    "setting",
 ]
 
 CONFIG_FILE: Final = "cis2.toml"
@@ -68,13 +73,18 @@ SETTINGS: Final[tuple[Setting, ...]] = (
 _BY_NAME: Final = {setting.name: setting for setting in SETTINGS}
 
 
+#: The layers a value can come from, first wins.
+FLAG, ENVIRONMENT, FILE, DEFAULT = range(4)
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """A setting's merged value and the layer it came from."""
+    """A setting's merged value, the layer it came from and how to say so."""
 
     setting: Setting
     value: str | None
     source: str
+    layer: int
 
     def shown(self) -> str:
         """The value as ``cis2 config`` prints it: secrets masked."""
@@ -102,15 +112,18 @@ class Settings:
         """Where name's value comes from: flag, environment, file or default."""
         setting = _BY_NAME[name]
         if name in self._flags:
-            return Resolved(setting, str(self._flags[name]), "flag " + setting.flag)
+            flag = "flag " + setting.flag
+            return Resolved(setting, str(self._flags[name]), flag, FLAG)
         if self._environ.get(setting.env):
-            return Resolved(setting, self._environ[setting.env], setting.env)
+            value = self._environ[setting.env]
+            return Resolved(setting, value, setting.env, ENVIRONMENT)
         if name in self._file:
-            return Resolved(setting, self._file[name], CONFIG_FILE)
+            return Resolved(setting, self._file[name], CONFIG_FILE, FILE)
+        default = setting.default
         if name == "login_file":
-            return Resolved(setting, str(default_login_file(self._environ)), "default")
-        source = "default" if setting.default is not None else "unset"
-        return Resolved(setting, setting.default, source)
+            default = str(default_login_file(self._environ))
+        source = "default" if default is not None else "unset"
+        return Resolved(setting, default, source, DEFAULT)
 
     def get(self, name: str) -> str | None:
         return self.resolve(name).value
@@ -138,11 +151,8 @@ class Settings:
         return int(value)
 
     def layer_of(self, name: str) -> int:
-        """0 for a flag, 1 for the environment, 2 for the file, 3 if unset."""
-        source = self.resolve(name).source
-        if source.startswith("flag"):
-            return 0
-        return {CONFIG_FILE: 2, "default": 3, "unset": 3}.get(source, 1)
+        """FLAG, ENVIRONMENT, FILE or DEFAULT: where name's value comes from."""
+        return self.resolve(name).layer
 
     def all(self) -> list[Resolved]:
         return [self.resolve(setting.name) for setting in SETTINGS]
@@ -150,6 +160,11 @@ class Settings:
     @property
     def config_path(self) -> Path:
         return self._path
+
+
+def setting(name: str) -> Setting:
+    """The setting called name."""
+    return _BY_NAME[name]
 
 
 def default_login_file(environ: Mapping[str, str]) -> Path:
