@@ -34,13 +34,9 @@ def test_every_command_has_help_with_an_example(
     result = run(*path, "--help")
 
     assert result.code == 0, result.err
+    assert result.out.count("cis2 ") >= 2  # the usage line and an example
     assert "Usage: cis2 " + " ".join(path) in result.out
-    command: click.Command = cli
-    for name in path:
-        assert isinstance(command, click.Group)
-        command = command.commands[name]
-    if not isinstance(command, click.Group) or path == ("simulator",):
-        assert "Example" in result.out
+    assert "Example" in result.out
 
 
 def test_version(run: Runner) -> None:

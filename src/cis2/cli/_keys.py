@@ -35,7 +35,14 @@ _PASSWORD_FILE = click.option(
 
 @click.group()
 def keys() -> None:
-    """Make, publish and inspect private_key_jwt signing keys."""
+    """Make, publish and inspect private_key_jwt signing keys.
+
+    \b
+    Examples:
+      cis2 keys new --out cis2-key.pem
+      cis2 keys jwks cis2-key.pem > jwks.json
+      cis2 keys show cis2-key.pem
+    """
 
 
 @keys.command("new")
