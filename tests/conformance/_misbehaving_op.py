@@ -102,6 +102,8 @@ class MisbehavingProvider:
         self.published: list[SigningKey] = [self.signing_key]
         self.publish_kids = True
         self.jwks_fetches = 0
+        #: Every token and code handed out, to prove none leaks into an error.
+        self.issued: list[str] = []
         self._codes: dict[str, _Grant] = {}
         self._access_tokens: dict[str, str] = {}
         self._refresh_tokens: dict[str, _Grant] = {}
@@ -193,6 +195,7 @@ class MisbehavingProvider:
         if params.get("client_id") != CLIENT_ID or redirect_uri != REDIRECT_URI:
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         code = secrets.token_urlsafe(24)
+        self.issued.append(code)
         self._codes[code] = _Grant(
             nonce=params.get("nonce"),
             code_challenge=params.get("code_challenge"),
@@ -257,6 +260,7 @@ class MisbehavingProvider:
             _apply(header, self.fault.header),
             self.fault.signature,
         )
+        self.issued += [id_token, access_token, refresh_token]
         return JSONResponse(
             {
                 "access_token": access_token,

@@ -10,6 +10,7 @@ the claim, and must pass the good cases.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -40,14 +41,27 @@ RefusedClaim = Callable[[Fault], str]
 
 @pytest.fixture
 def refused_claim(
-    client: cis2.Client, http: httpx.Client, provider: MisbehavingProvider
+    client: cis2.Client,
+    http: httpx.Client,
+    provider: MisbehavingProvider,
+    caplog: pytest.LogCaptureFixture,
 ) -> RefusedClaim:
-    """Sign in against the fault; the claim the client's refusal names."""
+    """Sign in against the fault; the claim the client's refusal names.
+
+    The refusal must not carry any token or code the provider issued, in
+    its message, its repr or the log.
+    """
 
     def refuse(fault: Fault) -> str:
         provider.fault = fault
-        with pytest.raises(TokenValidationError) as caught:
+        with (
+            caplog.at_level(logging.DEBUG, "cis2"),
+            pytest.raises(TokenValidationError) as caught,
+        ):
             sign_in(client, http)
+        told = f"{caught.value} {caught.value!r} {caplog.text}"
+        assert provider.issued and caplog.records
+        assert not [secret for secret in provider.issued if secret in told]
         return caught.value.claim
 
     return refuse

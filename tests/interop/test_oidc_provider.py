@@ -9,6 +9,7 @@ journey over real HTTP, then the refusals oidc-provider itself produces.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urljoin
@@ -210,6 +211,15 @@ def test_assertion_signed_with_an_unregistered_key(refusal: Refusal) -> None:
     stranger = cis2.generate_signing_key(alg="RS512")
 
     assert refusal(InvalidClientError, key=stranger).error == "invalid_client"
+
+
+def test_assertion_from_a_clock_ten_minutes_slow_is_expired(
+    refusal: Refusal,
+) -> None:
+    """oidc-provider checks exp itself: a slow clock mints stale assertions."""
+    error = refusal(InvalidClientError, clock=lambda: time.time() - 600)
+
+    assert error.error == "invalid_client"
 
 
 def test_unknown_login_hint_is_access_denied(refusal: Refusal) -> None:
