@@ -25,11 +25,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from cis2.errors import Cis2Error
+
 if TYPE_CHECKING:
     import httpx
     from rich.console import Console
 
     import cis2
+    from cis2 import Login, LogoutEvent
+    from cis2.doctor import Finding
+    from cis2.keys import SigningKey
+    from cis2.simulator.testing import RunningSimulator
 
 __all__ = ["DemoRun", "redact", "run_demo"]
 
@@ -60,10 +66,10 @@ _LONGEST_VALUE = 64
 class DemoRun:
     """What a demo run did: its logins (for tests that look for leaks)."""
 
-    logins: list[Any] = field(default_factory=list)
+    logins: list[Login] = field(default_factory=list)
     steps: int = 0
-    logout_event: Any = None
-    doctor_findings: tuple[Any, ...] = ()
+    logout_event: LogoutEvent | None = None
+    doctor_findings: tuple[Finding, ...] = ()
 
 
 def run_demo(console: Console | None = None) -> DemoRun:
@@ -79,7 +85,7 @@ def run_demo(console: Console | None = None) -> DemoRun:
     trace.step("Make a signing key for private_key_jwt")
     key = generate_signing_key(alg="RS512")
     trace.checked(f"RSA {key.size}, alg {key.alg}, kid {key.kid} (RFC 7638 thumbprint)")
-    with _back_channel_receiver() as receiver, _callback_port() as port:
+    with _BackChannelReceiver() as receiver, _callback_port() as port:
         redirect_uri = f"http://127.0.0.1:{port}/callback"
         registration = client_registration(
             CLIENT_ID,
@@ -98,8 +104,8 @@ def run_demo(console: Console | None = None) -> DemoRun:
 def _journey(
     trace: Trace,
     record: DemoRun,
-    sim: Any,
-    key: Any,
+    sim: RunningSimulator,
+    key: SigningKey,
     redirect_uri: str,
     receiver: _BackChannelReceiver,
 ) -> None:
@@ -123,7 +129,9 @@ def _journey(
         record.doctor_findings = _broken_assertion(trace, http, sim, key, redirect_uri)
 
 
-def _sign_in(trace: Trace, client: Any, http: httpx.Client, redirect_uri: str) -> Any:
+def _sign_in(
+    trace: Trace, client: cis2.Client, http: httpx.Client, redirect_uri: str
+) -> Login:
     """Discovery, the authorization request, the callback and the code."""
     from cis2.cli._loopback import CallbackListener
     from cis2.cli._output import print_user
@@ -155,14 +163,14 @@ def _sign_in(trace: Trace, client: Any, http: httpx.Client, redirect_uri: str) -
     return login
 
 
-def _refresh(trace: Trace, client: Any, login: Any) -> Any:
+def _refresh(trace: Trace, client: cis2.Client, login: Login) -> Login:
     trace.step("Refresh the tokens (grant_type=refresh_token)")
     renewed = client.refresh(login)
     trace.checked("a new access token; the new ID token is for the same sub")
     return renewed
 
 
-def _userinfo(trace: Trace, client: Any, login: Any) -> None:
+def _userinfo(trace: Trace, client: cis2.Client, login: Login) -> None:
     trace.step("Call UserInfo with the access token")
     info = client.userinfo(login)
     roles = ", ".join(role.role_code for role in info.user.roles) or "none"
@@ -170,8 +178,8 @@ def _userinfo(trace: Trace, client: Any, login: Any) -> None:
 
 
 def _logout(
-    trace: Trace, client: Any, login: Any, receiver: _BackChannelReceiver
-) -> Any:
+    trace: Trace, client: cis2.Client, login: Login, receiver: _BackChannelReceiver
+) -> LogoutEvent:
     trace.step("Log out: end the session from the back end")
     client.end_session(login)
     trace.note("CIS2 now POSTs a logout token to the back-channel logout URI")
@@ -190,8 +198,12 @@ def _logout(
 
 
 def _broken_assertion(
-    trace: Trace, http: httpx.Client, sim: Any, key: Any, redirect_uri: str
-) -> tuple[Any, ...]:
+    trace: Trace,
+    http: httpx.Client,
+    sim: RunningSimulator,
+    key: SigningKey,
+    redirect_uri: str,
+) -> tuple[Finding, ...]:
     """Send an assertion with classic mistakes, then let the doctor explain."""
     from cis2 import doctor
     from cis2.keys import SigningKey, jwks
@@ -390,22 +402,20 @@ class _BackChannelReceiver:
 
     def __init__(self) -> None:
         self.client: cis2.Client | None = None
-        self._events: queue.Queue[Any] = queue.Queue()
+        self._events: queue.Queue[LogoutEvent | Cis2Error] = queue.Queue()
         self.answered = 0
         self._server = http.server.HTTPServer(("127.0.0.1", 0), self._handler())
         self.uri = f"http://127.0.0.1:{self._server.server_port}/backchannel-logout"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def wait(self, timeout: float) -> Any:
+    def wait(self, timeout: float) -> LogoutEvent:
         """The verified logout event, or the error that refused the token."""
         outcome = self._events.get(timeout=timeout)
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, Cis2Error):
             raise outcome
         return outcome
 
     def _verify(self, token: str) -> tuple[int, dict[str, str]]:
-        from cis2.errors import Cis2Error
-
         assert self.client is not None  # set before any logout can happen
         try:
             event = self.client.verify_logout_token(token)
@@ -445,9 +455,3 @@ class _BackChannelReceiver:
     def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-
-@contextmanager
-def _back_channel_receiver() -> Iterator[_BackChannelReceiver]:
-    with _BackChannelReceiver() as receiver:
-        yield receiver

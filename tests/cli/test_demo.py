@@ -52,6 +52,7 @@ def test_the_persona_signs_in_and_logs_out_by_back_channel(
     record, text = demo
 
     assert record.logins[0].user.uid == "656005750108"
+    assert record.logout_event is not None
     assert record.logout_event.sub == "656005750108"
     assert record.logout_event.sid == record.logins[0].claims["sid"]
     assert "Roles (national RBAC)" in text
