@@ -3,8 +3,8 @@
 Each login is the whole journey a relying party makes: ``/authorize`` with a
 ``login_hint`` (headless, so the provider answers with a redirect carrying
 the code), the token request authenticated with private_key_jwt and PKCE
-S256, then UserInfo with the access token. It runs on one
-``httpx.AsyncClient``, and reports counts, errors by kind and latencies, so
+S256, then UserInfo with the access token. Each concurrent loop runs on its
+own ``httpx.AsyncClient``, and the run reports counts, errors by kind and latencies, so
 the same client can drive the simulator and any other provider.
 """
 
@@ -82,14 +82,18 @@ async def run_logins(
     scope: str = "openid profile nationalrbacaccess",
     acr_values: str | None = "AAL3_ANY",
 ) -> LoadResult:
-    """Run ``concurrency`` login loops for ``duration`` seconds."""
-    limits = httpx.Limits(
-        max_connections=concurrency, max_keepalive_connections=concurrency
-    )
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
-        metadata = (await http.get(f"{issuer}/.well-known/openid-configuration")).json()
-        journey = _Journey(
-            http,
+    """Run ``concurrency`` login loops for ``duration`` seconds.
+
+    Each loop has its own client, so its own cookie jar: a provider that
+    keeps sign-in state in cookies (oidc-provider does) would otherwise see
+    concurrent logins undo each other.
+    """
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        answer = await http.get(f"{issuer}/.well-known/openid-configuration")
+        metadata = answer.json()
+    journeys = [
+        _Journey(
+            httpx.AsyncClient(timeout=30.0),
             metadata,
             client_id,
             redirect_uri,
@@ -98,13 +102,19 @@ async def run_logins(
             scope,
             acr_values,
         )
-        result = LoadResult()
-        started = time.monotonic()
-        deadline = started + duration
+        for _ in range(concurrency)
+    ]
+    result = LoadResult()
+    started = time.monotonic()
+    deadline = started + duration
+    try:
         await asyncio.gather(
-            *(_loop(journey, result, started, deadline) for _ in range(concurrency))
+            *(_loop(journey, result, started, deadline) for journey in journeys)
         )
-        result.seconds = time.monotonic() - started
+    finally:
+        for journey in journeys:
+            await journey.http.aclose()
+    result.seconds = time.monotonic() - started
     return result
 
 

@@ -197,3 +197,15 @@ def test_default_personas_are_the_reference_test_users() -> None:
     assert by_uid["656005750111"].aal == 2
     assert by_uid["656005750110"].aal == 1
     assert len(by_uid["656005750104"].roles) == 2
+
+
+def test_default_keeps_the_demo_clients_key_in_the_data_folder(tmp_path: Path) -> None:
+    first = SimulatorConfig.default(data_dir=tmp_path)
+    again = SimulatorConfig.default(data_dir=tmp_path)
+
+    key_file = tmp_path / "demo-client-key.pem"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert first.clients[0].client_id == "999999999999.apps.national"
+    assert first.clients[0].jwks == again.clients[0].jwks
+    assert first.clients[0].token_endpoint_auth_signing_alg == "RS512"
+    assert "http://127.0.0.1/callback" in first.clients[0].redirect_uris

@@ -15,9 +15,11 @@ from cis2.simulator._config import (
     ClientRegistration,
     SimulatorConfig,
     SimulatorConfigError,
+    data_dir_for,
+    demo_client_key,
 )
 from cis2.simulator._personas import AUTHENTICATORS, Persona, Role
-from cis2.simulator._server import demo_client_key, rotate_keys, serve
+from cis2.simulator._server import rotate_keys, serve
 
 __all__ = [
     "AUTHENTICATORS",
@@ -27,6 +29,7 @@ __all__ = [
     "SimulatorConfig",
     "SimulatorConfigError",
     "create_app",
+    "data_dir_for",
     "demo_client_key",
     "discovery_document",
     "rotate_keys",

@@ -227,7 +227,10 @@ class AssertionChecker:
         if iat is None:
             if self.config.require_iat:
                 raise ClientAuthError("iat_missing", "iat is missing: set now.")
-            logger.info("client assertion without iat accepted (RFC 7523 allows it)")
+            logger.warning(
+                "client assertion without iat accepted (RFC 7523 allows it; "
+                "CIS2 may not): send iat"
+            )
             return
         if not _is_int(iat):
             raise ClientAuthError(

@@ -9,6 +9,7 @@ error naming the file, the entry and the field.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -16,10 +17,19 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+import platformdirs
+
 from cis2._secret import Secret
 from cis2.environments import HEALTHCARE_REALM
 from cis2.errors import ConfigurationError, KeyLoadError
-from cis2.keys import SIGNING_ALGORITHMS, KeySet
+from cis2.keys import (
+    SIGNING_ALGORITHMS,
+    KeySet,
+    SigningKey,
+    generate_signing_key,
+    jwks,
+    load_signing_key,
+)
 from cis2.simulator._personas import (
     AUTHENTICATORS,
     Persona,
@@ -29,11 +39,15 @@ from cis2.simulator._personas import (
 
 __all__ = [
     "AUTH_METHODS",
+    "DEMO_KEY_FILE",
     "GRANT_TYPES",
     "SCOPES",
     "ClientRegistration",
     "SimulatorConfig",
     "SimulatorConfigError",
+    "data_dir_for",
+    "demo_client",
+    "demo_client_key",
 ]
 
 #: Every scope CIS2 documents (reference section 3.2); others get invalid_scope.
@@ -56,6 +70,7 @@ DEMO_REDIRECT_URIS: Final = (
     "http://127.0.0.1:8765/callback",
     "http://127.0.0.1/callback",
 )
+DEMO_KEY_FILE: Final = "demo-client-key.pem"
 _LOOPBACK_HOSTS: Final = ("127.0.0.1", "::1", "localhost")
 
 
@@ -205,11 +220,16 @@ class SimulatorConfig:
         demo_client_key_jwks: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> SimulatorConfig:
-        """The demo client (when its public JWKS is given) and the personas."""
-        clients = options.pop("clients", ())
-        if demo_client_key_jwks is not None:
-            clients = (demo_client(demo_client_key_jwks), *clients)
-        return cls(clients=tuple(clients), **options)
+        """The demo client, the default personas, and any other clients given.
+
+        The demo client's public keys are ``demo_client_key_jwks``; without
+        them, the key kept in the data folder (made on first use) is used.
+        """
+        clients = tuple(options.pop("clients", ()))
+        if demo_client_key_jwks is None:
+            folder = data_dir_for(cls(**options))
+            demo_client_key_jwks = jwks(demo_client_key(folder)[0])
+        return cls(clients=(demo_client(demo_client_key_jwks), *clients), **options)
 
     @classmethod
     def load(cls, path: str | Path, **options: Any) -> SimulatorConfig:
@@ -234,6 +254,26 @@ def demo_client(jwks: Mapping[str, Any]) -> ClientRegistration:
         grant_types=("authorization_code", "refresh_token"),
         client_name="cis2 demo",
     )
+
+
+def demo_client_key(data_dir: Path) -> tuple[SigningKey, Path]:
+    """The demo client's RS512 key, made on first use and kept (mode 0600)."""
+    path = data_dir / DEMO_KEY_FILE
+    if path.exists():
+        return load_signing_key(path, alg="RS512"), path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = generate_signing_key(alg="RS512")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key.private_pem())
+    return key, path
+
+
+def data_dir_for(config: SimulatorConfig) -> Path:
+    """The data folder: the configured one, else a per-user folder."""
+    if config.data_dir is not None:
+        return Path(config.data_dir)
+    return Path(platformdirs.user_data_dir("cis2-simulator", appauthor=False))
 
 
 def is_loopback_http(url: str) -> bool:

@@ -8,30 +8,34 @@ prints where it is along with the issuer and the discovery URL.
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 import time
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TextIO
 
 import uvicorn
 
-from cis2.keys import SigningKey, generate_signing_key, jwks, load_signing_key
+from cis2.keys import jwks
 from cis2.simulator._app import create_app
-from cis2.simulator._config import SimulatorConfig, demo_client
+from cis2.simulator._config import (
+    DEMO_KEY_FILE,
+    SimulatorConfig,
+    data_dir_for,
+    demo_client,
+    demo_client_key,
+)
 from cis2.simulator._signing import KeyRing
-from cis2.simulator._state import data_dir_for
 from cis2.simulator._store import Store
 
 __all__ = ["DEMO_KEY_FILE", "demo_client_key", "rotate_keys", "serve", "with_demo"]
-
-DEMO_KEY_FILE: Final = "demo-client-key.pem"
 
 
 def serve(config: SimulatorConfig, *, out: TextIO | None = None) -> None:
     """Run the simulator in the foreground until interrupted."""
     config = with_demo(config)
     app = create_app(config)
+    _log_to_stderr()
     _print_settings(config, out or sys.stdout)
     uvicorn.run(
         app,
@@ -48,19 +52,6 @@ def with_demo(config: SimulatorConfig) -> SimulatorConfig:
         return config
     key, _ = demo_client_key(data_dir_for(config))
     return config.with_options(clients=(demo_client(jwks(key)),))
-
-
-def demo_client_key(data_dir: Path) -> tuple[SigningKey, Path]:
-    """The demo client's RS512 key, made on first use and kept (mode 0600)."""
-    path = data_dir / DEMO_KEY_FILE
-    if path.exists():
-        return load_signing_key(path, alg="RS512"), path
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = generate_signing_key(alg="RS512")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key.private_pem())
-    return key, path
 
 
 def rotate_keys(data_dir: str | Path, *, id_token_lifetime: int = 300) -> str:
@@ -80,6 +71,17 @@ def rotate_keys(data_dir: str | Path, *, id_token_lifetime: int = 300) -> str:
 
 def _now() -> int:
     return int(time.time())
+
+
+def _log_to_stderr() -> None:
+    """The simulator's INFO log (requests, refusals and their reasons)."""
+    logger = logging.getLogger("cis2.simulator")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _print_settings(config: SimulatorConfig, out: TextIO) -> None:

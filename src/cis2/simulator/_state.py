@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
-import platformdirs
 from starlette.templating import Jinja2Templates
 
 from cis2.simulator._assertion import AssertionChecker, ClientJwks
-from cis2.simulator._config import SimulatorConfig
+from cis2.simulator._config import SimulatorConfig, data_dir_for
 from cis2.simulator._signing import KeyRing
 from cis2.simulator._store import Store
 
@@ -23,13 +22,6 @@ __all__ = ["TEMPLATES_DIR", "Simulator", "data_dir_for", "new_token"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-def data_dir_for(config: SimulatorConfig) -> Path:
-    """The data folder: the configured one, else a per-user folder."""
-    if config.data_dir is not None:
-        return Path(config.data_dir)
-    return Path(platformdirs.user_data_dir("cis2-simulator", appauthor=False))
 
 
 def new_token() -> str:
