@@ -101,6 +101,8 @@ class MisbehavingProvider:
         self.signing_key = _new_provider_key()
         self.published: list[SigningKey] = [self.signing_key]
         self.publish_kids = True
+        #: JWKs published beside the real keys (unusable ones, for example).
+        self.extra_jwks: list[dict[str, Any]] = []
         self.jwks_fetches = 0
         #: Every token and code handed out, to prove none leaks into an error.
         self.issued: list[str] = []
@@ -186,6 +188,7 @@ class MisbehavingProvider:
         keys = [key.public_jwk() for key in self.published]
         if not self.publish_kids:
             keys = [{k: v for k, v in jwk.items() if k != "kid"} for jwk in keys]
+        keys += self.extra_jwks
         return JSONResponse({"keys": keys}, headers={"Cache-Control": "no-cache"})
 
     def authorize(self, request: Request) -> Response:

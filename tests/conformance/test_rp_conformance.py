@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -233,6 +234,19 @@ def test_rp_key_rotation_op_sign_key_just_before_signing(
     assert login.claims["sub"] == PERSONA
 
 
+def test_rp_ignores_unparseable_key_in_jwks(
+    client: cis2.Client, http: httpx.Client, provider: MisbehavingProvider
+) -> None:
+    """Keys the RP cannot use are skipped; the good key still verifies."""
+    provider.extra_jwks = [
+        {"kty": "XYZ", "kid": "unknown-type"},
+        {"kty": "RSA", "kid": "no-modulus", "e": "AQAB"},
+        {"kty": "EC", "kid": "bad-curve", "crv": "P-0", "x": "AA", "y": "AA"},
+    ]
+
+    assert sign_in(client, http).claims["sub"] == PERSONA
+
+
 # Discovery (OpenID Connect Discovery 1.0 section 4.3).
 
 
@@ -298,6 +312,24 @@ def test_rp_refresh_token_invalid(
 
 
 # Back-channel logout tokens (OIDC Back-Channel Logout 1.0 section 2.6).
+
+
+def test_rp_init_logout(
+    client: cis2.Client, http: httpx.Client, provider: MisbehavingProvider
+) -> None:
+    """RP-initiated logout: end_session_endpoint with id_token_hint and state."""
+    login = sign_in(client, http)
+
+    url = client.logout_url(
+        login, post_logout_redirect_uri="http://127.0.0.1:9/signed-out", state="s-1"
+    )
+
+    endpoint, _, query = url.partition("?")
+    params = dict(parse_qsl(query))
+    assert endpoint == f"{provider.issuer}/connect/endSession"
+    assert params["id_token_hint"] == login.id_token
+    assert params["post_logout_redirect_uri"] == "http://127.0.0.1:9/signed-out"
+    assert params["state"] == "s-1"
 
 
 def test_rp_backchannel_rpinitlogout(
@@ -396,6 +428,18 @@ def test_rp_backchannel_rpinitlogout_lt_no_sub_or_sid(
     token = provider.logout_token({"sub": DELETE, "sid": DELETE})
 
     assert refused_logout_claim(token) in ("sub", "sid")
+
+
+def test_rp_backchannel_rpinitlogout_lt_replayed(
+    refused_logout_claim: RefusedLogoutClaim,
+    client: cis2.Client,
+    provider: MisbehavingProvider,
+) -> None:
+    """The same logout token twice: the jti is remembered and refused."""
+    token = provider.logout_token()
+    client.verify_logout_token(token)
+
+    assert refused_logout_claim(token) == "jti"
 
 
 def test_rp_backchannel_rpinitlogout_lt_no_jti(
