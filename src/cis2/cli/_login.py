@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,6 +24,10 @@ from cis2.cli._common import (
 from cis2.cli._output import login_document, print_json, print_user, to_plain
 from cis2.cli._saved import SavedLogin
 from cis2.cli._settings import Settings
+
+if TYPE_CHECKING:
+    from cis2 import Client, Login
+    from cis2.cli._loopback import CallbackListener
 
 __all__ = ["login", "logout", "refresh", "userinfo"]
 
@@ -76,7 +80,9 @@ def login(
     timeout = settings.integer("timeout")
     with _client_for(saved, settings) as client:
         with CallbackListener(saved.redirect_uri) as listener:
-            request = client.start_login(**_login_options(settings, login_hint))
+            request = client.start_login(
+                acr_values=settings.get("acr") or None, login_hint=login_hint
+            )
             _send_user_to(request.url, open_browser=not no_browser)
             callback = _wait(listener, timeout)
         result = client.finish_login(callback, request)
@@ -195,7 +201,7 @@ def _auth_method(settings: Settings) -> str:
     return "private_key_jwt" if has_key else "client_secret_post"
 
 
-def _client_for(saved: SavedLogin, settings: Settings) -> Any:
+def _client_for(saved: SavedLogin, settings: Settings) -> Client:
     """A cis2.Client for the saved settings; flags may point at a moved key."""
     import cis2
 
@@ -224,11 +230,6 @@ def _client_secret(saved: SavedLogin, settings: Settings) -> str:
     return settings.require("client_secret", "the client authenticates with a secret")
 
 
-def _login_options(settings: Settings, login_hint: str | None) -> dict[str, str]:
-    options = {"acr_values": settings.get("acr"), "login_hint": login_hint}
-    return {name: value for name, value in options.items() if value}
-
-
 def _send_user_to(url: str, *, open_browser: bool) -> None:
     """Open url in the browser, or print it on stderr for the user to open."""
     if open_browser:
@@ -242,19 +243,19 @@ def _send_user_to(url: str, *, open_browser: bool) -> None:
     click.echo(url, err=True)
 
 
-def _wait(listener: Any, timeout: int) -> str:
+def _wait(listener: CallbackListener, timeout: int) -> str:
     """The callback URL, with a spinner on a terminal and a line elsewhere."""
     text = f"Waiting for the sign-in (up to {timeout} s; Ctrl-C to stop)"
     if not sys.stderr.isatty():
         click.echo(text + "...", err=True)
-        return str(listener.wait(timeout))
+        return listener.wait(timeout)
     from rich.console import Console
 
     with Console(stderr=True).status(text):
-        return str(listener.wait(timeout))
+        return listener.wait(timeout)
 
 
-def _restore(settings: Settings) -> tuple[SavedLogin, Any]:
+def _restore(settings: Settings) -> tuple[SavedLogin, Login]:
     """The saved login's settings and its Login object."""
     import json
 
@@ -264,7 +265,7 @@ def _restore(settings: Settings) -> tuple[SavedLogin, Any]:
     return saved, cis2.Login.from_json(json.dumps(saved.login))
 
 
-def _store(saved: SavedLogin, result: Any, settings: Settings) -> None:
+def _store(saved: SavedLogin, result: Login, settings: Settings) -> None:
     import dataclasses
     import json
 
@@ -273,7 +274,7 @@ def _store(saved: SavedLogin, result: Any, settings: Settings) -> None:
     click.echo(f"Saved the login to {path} (mode 0600).", err=True)
 
 
-def _show(result: Any, as_json: bool, *, title: str) -> None:
+def _show(result: Login, as_json: bool, *, title: str) -> None:
     if as_json:
         print_json(login_document(result))
         return

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
+
+    from cis2 import Cis2User, Login
 
 __all__ = ["login_document", "print_json", "print_user", "to_plain"]
 
@@ -32,7 +35,7 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def login_document(login: Any) -> dict[str, Any]:
+def login_document(login: Login) -> dict[str, Any]:
     """The validated claims, the user and the token metadata, never the tokens."""
     expires_at = login.expires_at
     return {
@@ -58,7 +61,7 @@ def print_json(document: Any) -> None:
 
 
 def print_user(
-    user: Any, *, title: str = "Signed in", console: Console | None = None
+    user: Cis2User, *, title: str = "Signed in", console: Console | None = None
 ) -> None:
     """Who signed in: name, uid, assurance, then roles and organisations."""
     from rich.console import Console
@@ -82,7 +85,7 @@ def print_user(
         console.print(orgs)
 
 
-def _assurance(user: Any) -> str:
+def _assurance(user: Cis2User) -> str:
     """The assurance facts present; UserInfo alone may carry none of them."""
     facts = []
     if user.id_assurance_level is not None:
@@ -96,7 +99,7 @@ def _assurance(user: Any) -> str:
     return ", ".join(facts) or "-"
 
 
-def _roles_table(user: Any) -> Any:
+def _roles_table(user: Cis2User) -> Table:
     from rich.table import Table
 
     selected = user.selected_roleid
