@@ -358,3 +358,23 @@ def _read_terminal_until(controller: int, marker: bytes) -> bytes:
             break
         seen += chunk
     return seen
+
+
+def test_a_refused_sign_in_is_one_line_with_the_providers_reason(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    aal2_gp = "656005750111"
+    login = LoginProcess(
+        "--issuer", sim.issuer, "--redirect-uri", redirect_uri, "--timeout", "20",
+        "--client-id", CLIENT_ID, "--key", str(key_file),
+        "--login-hint", aal2_gp, "--acr", "AAL3_ANY",
+    )  # fmt: skip
+
+    page = login.sign_in()
+    code, out, err = login.finish()
+
+    assert "Sign-in refused" in page.text
+    assert code == 1
+    assert out == ""
+    assert "Error: CIS2 refused the sign-in (access_denied" in err
+    assert not (workdir / "config" / "cis2" / "login.json").exists()
