@@ -36,6 +36,7 @@ from typing import IO, Any, Final
 import httpx
 
 from cis2.keys import SigningKey, generate_signing_key, jwks
+from cis2.simulator import Persona, SimulatorConfig
 
 from .loadclient import LoadResult, run_logins
 
@@ -179,11 +180,9 @@ def _simulator_toml(key: SigningKey) -> str:
 @contextlib.contextmanager
 def _oidc_provider(key: SigningKey) -> Iterator[str]:
     """One oidc-provider process configured like CIS2, same client."""
-    from cis2.simulator._personas import default_personas
-
     config = {
         "clients": [_registration(key)],
-        "accounts": {p.uid: _account(p) for p in default_personas()},
+        "accounts": {p.uid: _account(p) for p in SimulatorConfig().personas},
     }
     port = _free_port()
     script = str(INTEROP / "cis2-like-provider.mjs")
@@ -207,7 +206,7 @@ def _registration(key: SigningKey) -> dict[str, Any]:
     }
 
 
-def _account(persona: Any) -> dict[str, Any]:
+def _account(persona: Persona) -> dict[str, Any]:
     return {
         "uid": persona.uid,
         "name": persona.name,

@@ -17,7 +17,7 @@ import httpx
 
 import cis2
 from cis2.keys import SigningKey
-from cis2.simulator._personas import Persona
+from cis2.simulator import Persona
 
 __all__ = [
     "CLIENT_ID",

@@ -16,7 +16,7 @@ import pytest
 
 import cis2
 from cis2.keys import SigningKey
-from cis2.simulator._personas import default_personas
+from cis2.simulator import SimulatorConfig
 
 from ._cis2_like import (
     CLIENT_ID,
@@ -61,7 +61,9 @@ def oidc_provider(
             registration(CLIENT_ID, client_key, logout_receiver.uri),
             registration(RS256_CLIENT_ID, rs256_key, None),
         ],
-        "accounts": accounts(default_personas()),
+        # The simulator's own default personas, so both providers know the
+        # same people.
+        "accounts": accounts(SimulatorConfig().personas),
     }
     with start_node("cis2-like-provider.mjs", ["0", json.dumps(config)]) as node:
         yield node
