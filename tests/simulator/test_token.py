@@ -230,3 +230,10 @@ def test_no_refresh_token_when_disabled() -> None:
     with fresh_rp(refresh_tokens=False) as rp:
         body = rp.tokens()
     assert "refresh_token" not in body
+
+
+def test_changedrole_carries_the_chosen_role_like_selectedrole(
+    rp: RelyingParty,
+) -> None:
+    tokens = rp.tokens(scope="openid changedrole", login_hint="656005750104")
+    assert claims_of(tokens["id_token"])["selected_roleid"] == "555021947109"

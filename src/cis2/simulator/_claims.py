@@ -20,6 +20,8 @@ from cis2.simulator._store import Grant
 
 __all__ = [
     "BACKCHANNEL_EVENT",
+    "LOGOUT_TOKEN_LIFETIME",
+    "ROLE_SCOPES",
     "default_acr",
     "half_hash",
     "id_token_claims",
@@ -32,6 +34,8 @@ REALM: Final = "/NHSIdentity/Healthcare"
 LOGOUT_TOKEN_LIFETIME: Final = 120
 _DEFAULT_ACR: Final = {3: "AAL3_ANY", 2: "AAL2_ANY", 1: "AAL1_USERPASS"}
 _MEMBERSHIP_IDS: Final = ("gmc_id", "nmc_id")
+#: The scopes that make the user pick a role, whose id the tokens then carry.
+ROLE_SCOPES: Final = frozenset({"selectedrole", "changedrole"})
 
 
 def default_acr(authenticator: str) -> str:
@@ -90,7 +94,7 @@ def id_token_claims(
     # OIDC Core section 12.2: a refreshed ID token should carry no nonce.
     if grant.nonce is not None and not refreshed:
         claims["nonce"] = grant.nonce
-    if "selectedrole" in grant.scope.split() and grant.selected_roleid:
+    if ROLE_SCOPES & set(grant.scope.split()) and grant.selected_roleid:
         claims["selected_roleid"] = grant.selected_roleid
     if config.profile_claims_in_id_token:
         claims.update(_profile(persona))
@@ -116,7 +120,7 @@ def userinfo_claims(
         claims["nhsid_nrbac_roles"] = [role.claim() for role in persona.roles]
     if "associatedorgs" in wanted:
         claims["nhsid_user_orgs"] = persona.organisations()
-    if "selectedrole" in wanted and selected_roleid:
+    if wanted & ROLE_SCOPES and selected_roleid:
         claims["selected_roleid"] = selected_roleid
     if wanted & {"professionalmemberships", "organisationalmemberships"}:
         claims.update(_memberships(persona))

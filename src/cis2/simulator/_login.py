@@ -28,7 +28,7 @@ from cis2.simulator._authorize import (
     parse_authorization_request,
     success_redirect,
 )
-from cis2.simulator._claims import default_acr
+from cis2.simulator._claims import ROLE_SCOPES, default_acr
 from cis2.simulator._personas import AUTHENTICATORS, Persona, acr_allows
 from cis2.simulator._state import Simulator, new_token
 from cis2.simulator._store import Grant, token_hash
@@ -195,11 +195,15 @@ def _reuse_session(
     role = session["selected_roleid"]
     if _wants_role(auth, persona) and not role:
         return None
+    # changedrole asks for the picker again (reference 3.2), so no reuse.
+    if "changedrole" in auth.scopes:
+        return None
     return _redirect(_issue_code(sim, auth, session["sid"], persona, acr, role))
 
 
 def _wants_role(auth: AuthorizationRequest, persona: Persona) -> bool:
-    return "selectedrole" in auth.scopes and bool(persona.roles)
+    """Whether the role picker is due: selectedrole, or changedrole."""
+    return bool(ROLE_SCOPES & auth.scopes) and bool(persona.roles)
 
 
 # Issuing the code

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cis2._jws import b64url_encode, sign_compact
 from cis2.keys import VerificationKey
+from cis2.simulator._claims import LOGOUT_TOKEN_LIFETIME
 from cis2.simulator._store import Store
 
 __all__ = ["ID_TOKEN_ALG", "KeyRing", "opaque_kid"]
@@ -57,8 +58,12 @@ class KeyRing:
             self._add("next", now)
 
     def rotate(self, now: int, keep_for: int) -> str:
-        """Promote the next key, retire the active one; the new active kid."""
-        retire_at = now + keep_for + _RETIRE_MARGIN
+        """Promote the next key, retire the active one; the new active kid.
+
+        ``keep_for`` is the longest lifetime of a token the old key signed;
+        logout tokens count too, whatever the ID-token lifetime.
+        """
+        retire_at = now + max(keep_for, LOGOUT_TOKEN_LIFETIME) + _RETIRE_MARGIN
         self.ensure(now)
         with self._store.transaction() as db:
             db.execute(
