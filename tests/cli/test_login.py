@@ -378,3 +378,25 @@ def test_a_refused_sign_in_is_one_line_with_the_providers_reason(
     assert out == ""
     assert "Error: CIS2 refused the sign-in (access_denied" in err
     assert not (workdir / "config" / "cis2" / "login.json").exists()
+
+
+def test_a_secret_from_the_environment_is_used_and_never_saved(
+    workdir: Path,
+    sim: RunningSimulator,
+    redirect_uri: str,
+    run: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIS2_CLIENT_SECRET", CLIENT_SECRET)
+    login = LoginProcess(
+        *_login_args(sim, redirect_uri, "--client-id", SECRET_CLIENT_ID)
+    )
+    login.sign_in()
+    assert login.finish()[0] == 0
+    saved = (workdir / "config" / "cis2" / "login.json").read_text()
+    assert CLIENT_SECRET not in saved
+
+    refreshed = run("refresh", "--json")
+
+    assert refreshed.code == 0, refreshed.err
+    assert CLIENT_SECRET not in refreshed.out + refreshed.err

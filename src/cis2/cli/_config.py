@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cis2.cli._settings import Settings
+from cis2.cli._settings import CONFIG_FILE, Settings
 
 __all__ = ["config"]
 
@@ -32,6 +32,8 @@ def config(as_json: bool) -> None:
         }
         click.echo(json.dumps(document, indent=2))
         return
+    found = "read" if settings.config_path.is_file() else "none there"
+    click.echo(f"{CONFIG_FILE}: {settings.config_path} ({found})")
     width = max(len(r.setting.name) for r in rows) + 2
     for row in rows:
         click.echo(f"{row.setting.name:{width}}{row.shown() or '-':50} {row.source}")
