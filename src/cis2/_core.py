@@ -55,6 +55,7 @@ from cis2._userinfo import (
 )
 from cis2.errors import (
     ConfigurationError,
+    EndSessionError,
     InvalidClientError,
     LogoutTokenError,
     TokenValidationError,
@@ -416,10 +417,10 @@ class RelyingParty:
             endpoint, id_token_hint=login.id_token, access_token=login.access_token
         )
         if response.status_code >= 400:
-            raise ConfigurationError(
+            raise EndSessionError(
                 f"End session answered HTTP {response.status_code}: the session "
                 "may still be live at CIS2; send the user to logout_url() instead.",
-                field="end_session_endpoint",
+                status_code=response.status_code,
             )
         return response.status_code
 

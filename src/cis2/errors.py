@@ -22,6 +22,7 @@ __all__ = [
     "Cis2Warning",
     "ConfigurationError",
     "DiscoveryError",
+    "EndSessionError",
     "InsecureSettingWarning",
     "InvalidClientError",
     "InvalidGrantError",
@@ -191,6 +192,14 @@ class UserInfoError(Cis2Error):
         self.status_code = status_code
         self.error = error
         self.error_description = error_description
+
+
+class EndSessionError(Cis2Error):
+    """The provider refused the end-session request; the session may be live."""
+
+    def __init__(self, message: str, *, status_code: int) -> None:
+        super().__init__(message, field="end_session_endpoint")
+        self.status_code = status_code
 
 
 class Cis2Warning(UserWarning):

@@ -234,6 +234,20 @@ def test_end_session_sends_the_hint_and_bearer(
     assert "id_token_hint=" in request.url
 
 
+def test_a_refused_end_session_is_an_end_session_error(
+    provider: Provider, make_rp: RpFactory
+) -> None:
+    from cis2.errors import EndSessionError
+
+    rp = make_rp()
+    login = sign_in(provider, rp)
+    operation = rp.end_session(login)
+    next(operation)
+    with pytest.raises(EndSessionError) as caught:
+        operation.send(HttpResponse(400, {}, b"{}"))
+    assert caught.value.status_code == 400
+
+
 def test_callback_helpers_agree(provider: Provider, make_rp: RpFactory) -> None:
     request = provider.run(make_rp().start_login())
     assert nonce_of(request.url) == request.nonce
