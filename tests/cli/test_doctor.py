@@ -14,7 +14,7 @@ from cis2._jws import parse_compact
 from cis2.keys import SigningKey, generate_signing_key
 from cis2.simulator.testing import RunningSimulator
 
-from .conftest import CLIENT_ID, Runner
+from .conftest import CLIENT_ID, Runner, free_port
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_with_an_issuer_the_aud_is_the_discovered_token_endpoint(
     assert claims["aud"] == sim.token_endpoint
 
 
-def test_an_issuer_without_discovery_says_to_give_the_token_endpoint(
+def test_an_issuer_without_discovery_is_named(
     run: Runner, sim: RunningSimulator, key_file: Path
 ) -> None:
     result = run(
@@ -86,6 +86,21 @@ def test_an_issuer_without_discovery_says_to_give_the_token_endpoint(
     )  # fmt: skip
 
     assert result.code == 1
+    assert "Discovery answered HTTP 404" in result.err
+
+
+def test_an_issuer_that_does_not_answer_says_to_check_it(
+    run: Runner, key_file: Path
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/realm"
+
+    result = run(
+        "assertion", "--client-id", CLIENT_ID, "--issuer", closed,
+        "--key", str(key_file),
+    )  # fmt: skip
+
+    assert result.code == 1
+    assert "No answer from" in result.err
     assert "--token-endpoint" in result.err
 
 

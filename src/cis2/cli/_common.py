@@ -15,7 +15,7 @@ import click
 
 from cis2 import environments
 from cis2.cli._settings import DEFAULT, Settings, setting
-from cis2.errors import ConfigurationError, KeyLoadError
+from cis2.errors import ConfigurationError, KeyLoadError, ProviderUnreachableError
 from cis2.keys import SigningKey, load_signing_key
 
 __all__ = [
@@ -32,10 +32,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def setting_options(*names: str, **overrides: str) -> Callable[[F], F]:
-    """Click options for the named settings, defaulting to None so that the
-    environment and cis2.toml can fill in what a flag leaves unset.
+    """Click options for the named settings, each defaulting to None.
 
-    overrides replace a setting's help text for one command.
+    None lets the environment and cis2.toml fill in what a flag leaves
+    unset. overrides replace a setting's help text for one command.
     """
 
     def decorate(func: F) -> F:
@@ -163,25 +163,28 @@ def read_secret_file(path_text: str, name: str) -> str:
 
 
 def _discover_token_endpoint(issuer: str) -> str:
-    """The token_endpoint from the issuer's discovery document."""
+    """The token_endpoint the issuer's discovery document publishes.
+
+    The core's own discovery rules apply (Discovery 1.0 sections 4.1 and
+    4.3: the exact issuer, every endpoint on https or loopback), so the aud
+    is the one the client would use.
+    """
+    import time
+
     import httpx
 
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    from cis2._discovery import discovery_request, parse_discovery
+    from cis2._http import HttpResponse
+
+    request = discovery_request(issuer)
     try:
-        response = httpx.get(url, timeout=10)
-        response.raise_for_status()
-        document = response.json()
-    except (httpx.HTTPError, ValueError):
-        raise ConfigurationError(
-            f"Could not read the discovery document at {url}: check --issuer, "
-            "or pass --token-endpoint URL directly.",
+        answer = httpx.get(request.url, headers=dict(request.headers), timeout=10)
+    except httpx.HTTPError:
+        raise ProviderUnreachableError(
+            f"No answer from {request.url}: check --issuer, or pass "
+            "--token-endpoint URL directly.",
+            url=request.url,
             field="issuer",
         ) from None
-    endpoint = document.get("token_endpoint") if isinstance(document, dict) else None
-    if not isinstance(endpoint, str):
-        raise ConfigurationError(
-            f"The discovery document at {url} has no token_endpoint: pass "
-            "--token-endpoint URL.",
-            field="token_endpoint",
-        )
-    return endpoint
+    response = HttpResponse(answer.status_code, dict(answer.headers), answer.content)
+    return parse_discovery(response, issuer, now=time.time()).token_endpoint
