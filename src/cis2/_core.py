@@ -475,7 +475,7 @@ class RelyingParty:
         try:
             return parse_token_response(response)
         except InvalidClientError as exc:
-            exc.findings = self._diagnose(request)
+            exc.add_findings(self._diagnose(request))
             raise
 
     def _diagnose(self, request: HttpRequest) -> tuple[Any, ...]:
@@ -500,7 +500,7 @@ class RelyingParty:
         except Exception:  # the doctor must never hide CIS2's own answer
             logger.debug("the doctor failed on the assertion", exc_info=True)
             return ()
-        return tuple(f for f in report.findings if f.severity == "error")
+        return tuple(report.findings)
 
     def _validate_id_token(
         self, token: str, expected: IdTokenExpectations

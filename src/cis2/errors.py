@@ -155,6 +155,19 @@ class InvalidClientError(TokenEndpointError):
         )
         self.findings = tuple(findings)
 
+    def add_findings(self, findings: Sequence[Finding]) -> None:
+        """Attach the doctor's findings and name the errors in the message."""
+        self.findings = tuple(findings)
+        errors = [f for f in self.findings if f.severity == "error"]
+        if not errors:
+            return
+        lines = [f"- {f.rule} ({f.field}): {f.message} Fix: {f.fix}" for f in errors]
+        self.message = (
+            f"{self.message}\nThe offline checks found {len(errors)} problem(s) "
+            "with the assertion sent:\n" + "\n".join(lines)
+        )
+        self.args = (self.message,)
+
 
 class InvalidGrantError(TokenEndpointError):
     """The code or refresh token is unknown, used, expired or revoked."""
