@@ -178,3 +178,21 @@ def test_issuer_has_cis2_realm_and_explicit_port(sim: RunningSimulator) -> None:
         "/realms/Healthcare"
     )
     assert GP_AAL3 in {p.uid for p in sim.config.personas}
+
+
+def test_a_repeated_parameter_is_refused(rp: RelyingParty) -> None:
+    base = str(rp.authorize().request.url)
+
+    repeated = rp.http.get(base + "&scope=openid")
+    assert callback(repeated)["error"] == "invalid_request"
+    assert "scope" in callback(repeated)["error_description"]
+
+    page = rp.http.get(base + "&client_id=999999999999.apps.national")
+    assert page.status_code == 400
+    assert "location" not in page.headers
+
+
+def test_max_age_zero_asks_for_a_fresh_login(rp: RelyingParty) -> None:
+    response = rp.authorize(login_hint=None, prompt=None, max_age="0")
+    assert response.status_code == 200
+    assert "Choose who signs in" in response.text

@@ -88,13 +88,22 @@ class AuthorizationRequest:
 
 
 def parse_authorization_request(
-    params: Mapping[str, str], config: SimulatorConfig
+    params: Mapping[str, str],
+    config: SimulatorConfig,
+    *,
+    repeated: frozenset[str] = frozenset(),
 ) -> AuthorizationRequest:
-    """Check the query of ``/authorize``; PageError or RedirectError if bad."""
+    """Check the query of ``/authorize``; PageError or RedirectError if bad.
+
+    ``repeated`` names the parameters sent more than once, which RFC 6749
+    section 3.1 forbids.
+    """
+    _check_not_repeated(repeated & {"client_id", "redirect_uri"}, PageError)
     client = _client(params, config)
     redirect_uri = _redirect_uri(params, client)
-    state = params.get("state")
+    state = None if "state" in repeated else params.get("state")
     try:
+        _check_not_repeated(repeated, RedirectError)
         return _checked(params, client, redirect_uri, config)
     except RedirectError as exc:
         exc.redirect_uri = redirect_uri
@@ -151,6 +160,18 @@ def redirect_uri_matches(registered: str, sent: str) -> bool:
 
 
 # Steps
+
+
+def _check_not_repeated(
+    repeated: frozenset[str], error: type[PageError] | type[RedirectError]
+) -> None:
+    if not repeated:
+        return
+    names = ", ".join(sorted(repeated))
+    message = f"Parameter(s) {names} sent more than once (RFC 6749 section 3.1)."
+    if error is PageError:
+        raise PageError(message, field=sorted(repeated)[0])
+    raise RedirectError("invalid_request", message)
 
 
 def _client(params: Mapping[str, str], config: SimulatorConfig) -> ClientRegistration:

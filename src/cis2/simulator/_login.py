@@ -50,9 +50,12 @@ class LoginRefusedError(PageError):
 async def authorize(request: Request) -> Response:
     """``GET {issuer}/authorize`` (OIDC Core 3.1.2.1)."""
     sim: Simulator = request.app.state.sim
-    params = dict(request.query_params)
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = frozenset(name for name in names if names.count(name) > 1)
     try:
-        auth = parse_authorization_request(params, sim.config)
+        auth = parse_authorization_request(
+            dict(request.query_params), sim.config, repeated=repeated
+        )
     except RedirectError as exc:
         return _error(sim, exc.redirect_uri, exc.error, exc.description, exc.state)
     except PageError as exc:
@@ -184,7 +187,7 @@ def _reuse_session(
     persona = sim.config.persona(session["sub"])
     if persona is None:
         return None
-    if auth.max_age is not None and sim.now() - session["auth_time"] > auth.max_age:
+    if _too_old(auth.max_age, sim.now() - session["auth_time"]):
         return None
     if auth.login_hint and auth.login_hint != persona.uid:
         return None
@@ -199,6 +202,13 @@ def _reuse_session(
     if "changedrole" in auth.scopes:
         return None
     return _redirect(_issue_code(sim, auth, session["sid"], persona, acr, role))
+
+
+def _too_old(max_age: int | None, age: int) -> bool:
+    # OIDC Core 3.1.2.1: max_age=0 asks for a fresh login, like prompt=login.
+    if max_age is None:
+        return False
+    return max_age == 0 or age > max_age
 
 
 def _wants_role(auth: AuthorizationRequest, persona: Persona) -> bool:

@@ -74,7 +74,13 @@ async def token_endpoint(request: Request) -> Response:
 
 async def _authenticate(sim: Simulator, form: Mapping[str, str]) -> ClientRegistration:
     client_id = form.get("client_id") or _unverified_iss(form)
-    client = sim.config.client(client_id) if client_id else None
+    if not client_id:
+        raise ClientAuthError(
+            "client_unknown",
+            "the form has no client_id and no client_assertion naming one: "
+            "send client_id (and the assertion).",
+        )
+    client = sim.config.client(client_id)
     if client is None:
         raise ClientAuthError(
             "client_unknown",
