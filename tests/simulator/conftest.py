@@ -54,9 +54,11 @@ class Receiver:
     jwks: dict[str, Any]
     logout_tokens: list[str] = field(default_factory=list)
     base_url: str = ""
+    jwks_fetches: int = 0
 
     def app(self) -> Starlette:
         async def jwks_uri(request: Request) -> Response:
+            self.jwks_fetches += 1
             return JSONResponse(self.jwks)
 
         async def backchannel(request: Request) -> Response:

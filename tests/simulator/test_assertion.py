@@ -216,11 +216,15 @@ def test_a_client_secret_sent_by_a_private_key_jwt_client_is_refused(
     refused(response, "auth_method_not_registered")
 
 
-def test_jwks_uri_is_fetched_and_used(
-    sim: RunningSimulator, http: httpx.Client, uri_key: SigningKey
+def test_jwks_uri_is_fetched_once_and_cached(
+    sim: RunningSimulator, http: httpx.Client, uri_key: SigningKey, receiver: Receiver
 ) -> None:
     rp = RelyingParty(sim, http, uri_key, client_id=URI_CLIENT)
     assert rp.tokens()["id_token"]
+    fetched = receiver.jwks_fetches
+
+    assert rp.tokens()["id_token"]
+    assert receiver.jwks_fetches == fetched
 
 
 def test_jwks_uri_refetched_once_for_a_new_kid(
