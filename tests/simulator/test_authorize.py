@@ -196,3 +196,12 @@ def test_max_age_zero_asks_for_a_fresh_login(rp: RelyingParty) -> None:
     response = rp.authorize(login_hint=None, prompt=None, max_age="0")
     assert response.status_code == 200
     assert "Choose who signs in" in response.text
+
+
+def test_the_error_page_escapes_what_the_request_sent(rp: RelyingParty) -> None:
+    response = rp.authorize(client_id="<script>alert(1)</script>")
+
+    assert response.status_code == 400
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,14 @@ def callback_url() -> Iterator[str]:
 def page_sim() -> Iterator[RunningSimulator]:
     with run_simulator() as running:
         yield running
+
+
+def hidden_fields(html: str) -> tuple[str, str]:
+    """The login form's txn and csrf values."""
+    txn = re.search(r'name="txn" value="([^"]+)"', html)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert txn and csrf
+    return txn.group(1), csrf.group(1)
 
 
 def authorize_url(sim: RunningSimulator, redirect_uri: str, **params: str) -> str:
@@ -149,8 +158,6 @@ def test_a_forced_post_of_a_weak_authenticator_is_refused(
 ) -> None:
     # A browser cannot pick a disabled radio; a hand-made form post can, and
     # must meet the same refusal.
-    import re
-
     with httpx.Client() as http:
         page = http.get(
             authorize_url(
@@ -160,14 +167,12 @@ def test_a_forced_post_of_a_weak_authenticator_is_refused(
                 login_hint="656005750111",
             )
         )
-        txn = re.search(r'name="txn" value="([^"]+)"', page.text)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert txn and csrf
+        txn, csrf = hidden_fields(page.text)
         answer = http.post(
             f"{page_sim.base_url}/login/complete",
             data={
-                "txn": txn.group(1),
-                "csrf": csrf.group(1),
+                "txn": txn,
+                "csrf": csrf,
                 "persona": "656005750111",
                 "authenticator": "totp",
             },
@@ -179,19 +184,15 @@ def test_a_forced_post_of_a_weak_authenticator_is_refused(
 def test_a_post_without_the_csrf_cookie_is_refused(
     page_sim: RunningSimulator, callback_url: str
 ) -> None:
-    import re
-
     with httpx.Client() as http:
         page = http.get(authorize_url(page_sim, callback_url))
-        txn = re.search(r'name="txn" value="([^"]+)"', page.text)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert txn and csrf
+        txn, csrf = hidden_fields(page.text)
         http.cookies.clear()
         answer = http.post(
             f"{page_sim.base_url}/login",
             data={
-                "txn": txn.group(1),
-                "csrf": csrf.group(1),
+                "txn": txn,
+                "csrf": csrf,
                 "persona": "656005750108",
             },
         )

@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -138,12 +138,22 @@ def _routes() -> list[Route | Mount]:
     ]
 
 
+# The pages load nothing from elsewhere and must not be framed: a login
+# form inside another site's frame could be clicked through unseen.
+_PAGE_HEADERS: Final = [
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
 class _RequestLog:
     """One INFO line per request: method, path and status, never the query.
 
     The query of endSession carries an ID token and a callback carries a
     code, so neither is logged; uvicorn's own access log is switched off.
-    It also prunes expired state now and then.
+    It adds the headers every page should carry, and prunes expired state
+    now and then.
     """
 
     def __init__(self, app: ASGIApp, sim: Simulator) -> None:
@@ -161,6 +171,7 @@ class _RequestLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), *_PAGE_HEADERS]
             await send(message)
 
         try:
