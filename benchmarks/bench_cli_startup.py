@@ -7,15 +7,11 @@ time is compared with baselines measured in the same run:
 
 - ``python -c pass``: the interpreter alone. Goal: ``cis2 --help`` within
   12x of it, about 100 ms here: the interpreter takes about 10 ms, click
-  about 25 ms and cryptography's RSA and X.509 code, which every command
-  needs, about 40 ms. This row misses while ``import cis2`` loads httpx
-  (over 100 ms, as httpx imports its own command line when click and rich
-  are installed); with the client imported lazily it should pass.
-- ``python -c "import cis2"``: the library the command line is built on.
-  Goal: ``cis2 --help`` within 1.25x of it, i.e. the command line itself
-  (click, the command tree, the settings) adds at most a quarter; the
-  simulator, the doctor and the web stack are imported only by the
-  commands that use them.
+  about 25 ms and cryptography's RSA code about 40 ms. ``import cis2`` is
+  lazy (PEP 562), so httpx, the simulator, the doctor and the web stack are
+  imported only by the commands that use them.
+- ``python -c "import click"``: the command-line toolkit alone, shown
+  beside it (no goal) to tell what cis2's own command tree costs.
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 GOAL_VS_PYTHON = 12.0
-GOAL_VS_LIBRARY = 1.25
 _PYTHON = sys.executable
 _CIS2 = str(Path(sys.executable).with_name("cis2"))
 
@@ -38,10 +33,10 @@ def run(quick: bool) -> list[dict[str, Any]]:
     rounds = 5 if quick else 21
     help_time = _median_seconds([_CIS2, "--help"], rounds)
     python_time = _median_seconds([_PYTHON, "-c", "pass"], rounds)
-    library_time = _median_seconds([_PYTHON, "-c", "import cis2"], rounds)
+    click_time = _median_seconds([_PYTHON, "-c", "import click"], rounds)
     return [
         _row("cis2 --help vs python -c pass", help_time, python_time, GOAL_VS_PYTHON),
-        _row("cis2 --help vs import cis2", help_time, library_time, GOAL_VS_LIBRARY),
+        _row("cis2 --help vs import click", help_time, click_time, None),
     ]
 
 
@@ -56,15 +51,17 @@ def _median_seconds(command: list[str], rounds: int) -> float:
     return statistics.median(times)
 
 
-def _row(name: str, value: float, baseline: float, goal: float) -> dict[str, Any]:
+def _row(
+    name: str, value: float, baseline: float, goal: float | None
+) -> dict[str, Any]:
     ratio = value / baseline
     return {
         "name": name,
         "value": round(value * 1000, 1),
         "baseline": round(baseline * 1000, 1),
         "ratio": round(ratio, 2),
-        "goal": goal,
-        "ok": ratio <= goal,
+        "goal": "(shown)" if goal is None else f"<= {goal}",
+        "ok": goal is None or ratio <= goal,
     }
 
 

@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509 import load_pem_x509_certificate
 
 from cis2._jws import (
     ALGORITHMS,
@@ -353,6 +352,8 @@ def inspect_key(source: KeySource, *, password: str | bytes | None = None) -> Ke
         )
     marker = _pem_marker(data)
     if marker == "CERTIFICATE":
+        from cryptography.x509 import load_pem_x509_certificate
+
         cert = load_pem_x509_certificate(data)
         public = cert.public_key()
         return _public_info(public, "certificate", "X.509")
