@@ -30,8 +30,8 @@ $(NODE_STAMP): interop/package.json interop/package-lock.json
 	fi
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
