@@ -66,9 +66,13 @@ class Receiver:
             self.logout_tokens.append(str(form["logout_token"]))
             return JSONResponse({}, headers={"Cache-Control": "no-store"})
 
+        async def not_jwks(request: Request) -> Response:
+            return JSONResponse({"keys": "none here"})
+
         return Starlette(
             routes=[
                 Route("/jwks.json", jwks_uri),
+                Route("/not-jwks.json", not_jwks),
                 Route("/backchannel", backchannel, methods=["POST"]),
             ]
         )

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cis2.keys import SigningKey, generate_signing_key
-from cis2.simulator.testing import RunningSimulator
+from cis2.simulator.testing import RunningSimulator, client_registration
 
 from .conftest import (
     DEMO_CLIENT,
@@ -317,3 +317,50 @@ def test_invalid_client_status_can_be_400() -> None:
         response = rp.token(rp.code(), client_assertion=rp.assertion(aud="x"))
     assert response.status_code == 400
     assert response.json() == JWT_NOT_VALID
+
+
+def test_a_published_key_whose_alg_differs_is_refused() -> None:
+    key = generate_signing_key(alg="RS256")
+    client = client_registration(
+        "555555555555.apps.supplier",
+        "http://127.0.0.1/callback",
+        key,
+        token_endpoint_auth_signing_alg="RS512",
+    )
+    with fresh_rp(explain=True, clients=(client,)) as demo:
+        rp = RelyingParty(
+            demo.sim,
+            demo.http,
+            key,
+            client_id=client.client_id,
+            redirect_uri="http://127.0.0.1:4000/callback",
+        )
+        assertion = rp.assertion(alg="RS512")
+        refused(rp.token(rp.code(), client_assertion=assertion), "key_alg_mismatch")
+
+
+def test_a_jwks_uri_that_serves_no_jwks_is_refused(
+    receiver: Receiver, client_key: SigningKey
+) -> None:
+    from cis2.simulator import ClientRegistration
+
+    client = ClientRegistration(
+        client_id="666666666666.apps.supplier",
+        redirect_uris=("http://127.0.0.1/callback",),
+        jwks_uri=f"{receiver.base_url}/not-jwks.json",
+    )
+    with fresh_rp(explain=True, clients=(client,)) as demo:
+        rp = RelyingParty(
+            demo.sim,
+            demo.http,
+            client_key,
+            client_id=client.client_id,
+            redirect_uri="http://127.0.0.1:4000/callback",
+        )
+        refused(rp.token(rp.code()), "jwks_invalid")
+
+
+def test_require_typ_refuses_a_missing_typ() -> None:
+    with fresh_rp(explain=True, require_typ=True) as rp:
+        assertion = rp.assertion(drop=("typ",))
+        refused(rp.token(rp.code(), client_assertion=assertion), "typ_missing")
