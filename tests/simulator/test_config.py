@@ -209,3 +209,16 @@ def test_default_keeps_the_demo_clients_key_in_the_data_folder(tmp_path: Path) -
     assert first.clients[0].jwks == again.clients[0].jwks
     assert first.clients[0].token_endpoint_auth_signing_alg == "RS512"
     assert "http://127.0.0.1/callback" in first.clients[0].redirect_uris
+
+
+def test_a_non_boolean_switch_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("headless = true", 'headless = "yes"'))
+    with pytest.raises(SimulatorConfigError, match="headless"):
+        SimulatorConfig.load(path)
+
+
+def test_a_relative_data_dir_is_read_from_the_files_folder(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, GOOD.replace("[simulator]", '[simulator]\ndata_dir = "state"')
+    )
+    assert SimulatorConfig.load(path).data_dir == tmp_path / "state"

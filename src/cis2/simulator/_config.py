@@ -424,6 +424,9 @@ def _check_options(config: SimulatorConfig) -> None:
             raise SimulatorConfigError(
                 f"{name} must be a positive whole number of seconds.", field=name
             )
+    for f in fields(config):
+        if f.type in ("bool", bool) and not isinstance(getattr(config, f.name), bool):
+            raise SimulatorConfigError(f"{f.name} must be true or false.", field=f.name)
     if config.invalid_client_status not in (400, 401):
         raise SimulatorConfigError(
             "invalid_client_status must be 401 (the default) or 400.",
@@ -447,9 +450,7 @@ def _check_unique(values: Sequence[str], name: str) -> None:
 
 
 _OPTION_NAMES: Final = frozenset(
-    f.name
-    for f in fields(SimulatorConfig)
-    if f.name not in ("clients", "personas", "data_dir")
+    f.name for f in fields(SimulatorConfig) if f.name not in ("clients", "personas")
 )
 _CLIENT_FIELDS: Final = frozenset(f.name for f in fields(ClientRegistration))
 _TUPLE_FIELDS: Final = (
@@ -496,6 +497,10 @@ def _from_document(
             entry=unknown[0],
         )
     options = _options(document.get("simulator", {}), file)
+    if isinstance(options.get("data_dir"), str):
+        # A relative data folder is read from the file's own folder, so the
+        # file means the same wherever the simulator is started from.
+        options["data_dir"] = Path(file).parent / options["data_dir"]
     options.update(overrides)
     clients = tuple(
         _client(entry, file, f"clients[{i}]")
@@ -507,9 +512,6 @@ def _from_document(
     )
     if personas:
         options["personas"] = personas
-    demo = options.pop("demo_client_key_jwks", None)
-    if demo is not None and not clients:
-        clients = (demo_client(demo),)
     try:
         return cls(clients=clients, **options)
     except SimulatorConfigError as exc:
