@@ -1,0 +1,255 @@
+"""Reading the simulator's TOML file: options, clients and personas.
+
+Every entry is checked as it is read, and an error names the file, the entry
+(``clients[0]``, ``personas[1].roles[0]``, ``simulator``) and the field, so a
+bad file is refused at start-up with the place to fix it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Final
+
+from cis2._secret import Secret
+from cis2.errors import ConfigurationError
+from cis2.simulator._config import (
+    ClientRegistration,
+    SimulatorConfig,
+    SimulatorConfigError,
+)
+from cis2.simulator._personas import AUTHENTICATORS, Persona, Role
+
+__all__ = ["load_config"]
+
+
+def load_config(
+    cls: type[SimulatorConfig], source: Path, overrides: Mapping[str, Any]
+) -> SimulatorConfig:
+    """The config in the TOML file at source, overrides winning."""
+    return _from_document(cls, _read_toml(source), str(source), overrides)
+
+
+_OPTION_NAMES: Final = frozenset(
+    f.name for f in fields(SimulatorConfig) if f.name not in ("clients", "personas")
+)
+_CLIENT_FIELDS: Final = frozenset(f.name for f in fields(ClientRegistration))
+_TUPLE_FIELDS: Final = (
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+)
+# Names from CIS2's Connection Manager that mean an RFC 7591 field here.
+_ALIASES: Final = {"jwks_uri_signing_algorithm": "token_endpoint_auth_signing_alg"}
+
+
+def _read_toml(source: Path) -> dict[str, Any]:
+    try:
+        with source.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise SimulatorConfigError(
+            "no such file: give the path of a TOML configuration (see "
+            "docs/simulator.md).",
+            file=str(source),
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SimulatorConfigError(
+            f"not valid TOML ({exc}).", file=str(source)
+        ) from None
+    except OSError as exc:
+        raise SimulatorConfigError(
+            f"cannot be read: {exc.strerror}.", file=str(source)
+        ) from None
+
+
+def _from_document(
+    cls: type[SimulatorConfig],
+    document: Mapping[str, Any],
+    file: str,
+    overrides: Mapping[str, Any],
+) -> SimulatorConfig:
+    unknown = sorted(set(document) - {"simulator", "clients", "personas"})
+    if unknown:
+        raise SimulatorConfigError(
+            f"unknown table(s) {unknown}: use [simulator], [[clients]] and "
+            "[[personas]].",
+            file=file,
+            entry=unknown[0],
+        )
+    options = _options(document.get("simulator", {}), file)
+    if isinstance(options.get("data_dir"), str):
+        # A relative data folder is read from the file's own folder, so the
+        # file means the same wherever the simulator is started from.
+        options["data_dir"] = Path(file).parent / options["data_dir"]
+    options.update(overrides)
+    clients = tuple(
+        _client(entry, file, f"clients[{i}]")
+        for i, entry in enumerate(_table_list(document, "clients", file))
+    )
+    personas = tuple(
+        _persona(entry, file, f"personas[{i}]")
+        for i, entry in enumerate(_table_list(document, "personas", file))
+    )
+    if personas:
+        options["personas"] = personas
+    try:
+        return cls(clients=clients, **options)
+    except SimulatorConfigError as exc:
+        raise SimulatorConfigError(
+            _bare(exc), file=file, entry="simulator", field=exc.field
+        ) from None
+
+
+def _options(table: object, file: str) -> dict[str, Any]:
+    if not isinstance(table, Mapping):
+        raise SimulatorConfigError(
+            "[simulator] must be a table of options.", file=file, entry="simulator"
+        )
+    unknown = sorted(set(table) - _OPTION_NAMES)
+    if unknown:
+        raise SimulatorConfigError(
+            f"unknown option; the options are {sorted(_OPTION_NAMES)}.",
+            file=file,
+            entry="simulator",
+            field=unknown[0],
+        )
+    return dict(table)
+
+
+def _table_list(document: Mapping[str, Any], name: str, file: str) -> list[Any]:
+    value = document.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise SimulatorConfigError(
+            f"{name} must be an array of tables: write [[{name}]] for each entry.",
+            file=file,
+            entry=name,
+        )
+    return value
+
+
+def _client(entry: Mapping[str, Any], file: str, where: str) -> ClientRegistration:
+    values = dict(entry)
+    for alias, name in _ALIASES.items():
+        if alias in values:
+            raise SimulatorConfigError(
+                f"this is Connection Manager's name: write {name} (RFC 7591).",
+                file=file,
+                entry=where,
+                field=alias,
+            )
+    unknown = sorted(set(values) - _CLIENT_FIELDS)
+    if unknown:
+        raise SimulatorConfigError(
+            f"unknown field; the fields are {sorted(_CLIENT_FIELDS)}.",
+            file=file,
+            entry=where,
+            field=unknown[0],
+        )
+    for name in _TUPLE_FIELDS:
+        if name in values:
+            values[name] = _string_tuple(values[name], file, where, name)
+    if isinstance(values.get("client_secret"), str):
+        values["client_secret"] = Secret(values["client_secret"])
+    try:
+        return ClientRegistration(**values)
+    except SimulatorConfigError as exc:
+        raise SimulatorConfigError(
+            _bare(exc), file=file, entry=where, field=exc.field
+        ) from None
+    except TypeError:
+        raise SimulatorConfigError(
+            "client_id and redirect_uris are required.",
+            file=file,
+            entry=where,
+            field="client_id" if "client_id" not in values else "redirect_uris",
+        ) from None
+
+
+def _persona(entry: Mapping[str, Any], file: str, where: str) -> Persona:
+    values = dict(entry)
+    known = {f.name for f in fields(Persona)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise SimulatorConfigError(
+            f"unknown field; the fields are {sorted(known)}.",
+            file=file,
+            entry=where,
+            field=unknown[0],
+        )
+    if "authenticators" in values:
+        values["authenticators"] = _string_tuple(
+            values["authenticators"], file, where, "authenticators"
+        )
+    values["roles"] = tuple(
+        _role(role, file, f"{where}.roles[{i}]")
+        for i, role in enumerate(values.get("roles", []))
+    )
+    try:
+        return Persona(**values)
+    except ConfigurationError as exc:
+        raise SimulatorConfigError(
+            _bare(exc), file=file, entry=where, field=exc.field
+        ) from None
+    except TypeError:
+        raise SimulatorConfigError(
+            f"uid, given_name and family_name are required; authenticators are "
+            f"from {sorted(AUTHENTICATORS)}.",
+            file=file,
+            entry=where,
+            field="uid",
+        ) from None
+
+
+def _role(entry: object, file: str, where: str) -> Role:
+    if not isinstance(entry, Mapping):
+        raise SimulatorConfigError(
+            "each role must be a table ([[personas.roles]]).", file=file, entry=where
+        )
+    known = {f.name for f in fields(Role)}
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise SimulatorConfigError(
+            f"unknown field; the fields are {sorted(known)}.",
+            file=file,
+            entry=where,
+            field=unknown[0],
+        )
+    values: dict[str, Any] = {
+        str(k): tuple(v) if isinstance(v, list) else v for k, v in entry.items()
+    }
+    try:
+        return Role(**values)
+    except ConfigurationError as exc:
+        raise SimulatorConfigError(
+            _bare(exc), file=file, entry=where, field=exc.field
+        ) from None
+    except TypeError:
+        raise SimulatorConfigError(
+            "person_roleid, person_orgid, org_code, role_name and role_code are "
+            "required.",
+            file=file,
+            entry=where,
+            field="person_roleid",
+        ) from None
+
+
+def _string_tuple(value: object, file: str, where: str, name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SimulatorConfigError(
+            "must be an array of strings.", file=file, entry=where, field=name
+        )
+    return tuple(value)
+
+
+def _bare(exc: SimulatorConfigError | ConfigurationError) -> str:
+    """The message without a location prefix, so it is not written twice."""
+    if isinstance(exc, SimulatorConfigError) and exc.field:
+        prefix = f"field '{exc.field}': "
+        if exc.message.startswith(prefix):
+            return exc.message[len(prefix) :]
+    return exc.message
