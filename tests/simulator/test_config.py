@@ -222,3 +222,26 @@ def test_a_relative_data_dir_is_read_from_the_files_folder(tmp_path: Path) -> No
         tmp_path, GOOD.replace("[simulator]", '[simulator]\ndata_dir = "state"')
     )
     assert SimulatorConfig.load(path).data_dir == tmp_path / "state"
+
+
+@pytest.mark.parametrize(
+    ("old", "entry", "field"),
+    [
+        (
+            'redirect_uris = ["https://rp.example.test/callback"]\n',
+            "clients[0]",
+            "redirect_uris",
+        ),
+        ('family_name = "Person"\n', "personas[0]", "uid"),
+        ('role_code = "S8000:G8000:R8001"\n', "personas[0].roles[0]", "person_roleid"),
+    ],
+)
+def test_a_missing_required_field_is_named(
+    tmp_path: Path, old: str, entry: str, field: str
+) -> None:
+    assert old in GOOD
+    with pytest.raises(SimulatorConfigError) as caught:
+        SimulatorConfig.load(write(tmp_path, GOOD.replace(old, "", 1)))
+    assert entry in str(caught.value)
+    assert caught.value.field == field
+    assert "required" in str(caught.value)

@@ -8,10 +8,10 @@ bad file is refused at start-up with the place to fix it.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Set
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from cis2._secret import Secret
 from cis2.errors import ConfigurationError
@@ -23,6 +23,8 @@ from cis2.simulator._config import (
 from cis2.simulator._personas import AUTHENTICATORS, Persona, Role
 
 __all__ = ["load_config"]
+
+_Entry = TypeVar("_Entry", ClientRegistration, Persona, Role)
 
 
 def load_config(
@@ -140,45 +142,25 @@ def _client(entry: Mapping[str, Any], file: str, where: str) -> ClientRegistrati
                 entry=where,
                 field=alias,
             )
-    unknown = sorted(set(values) - _CLIENT_FIELDS)
-    if unknown:
-        raise SimulatorConfigError(
-            f"unknown field; the fields are {sorted(_CLIENT_FIELDS)}.",
-            file=file,
-            entry=where,
-            field=unknown[0],
-        )
+    _refuse_unknown(values, _CLIENT_FIELDS, file, where)
     for name in _TUPLE_FIELDS:
         if name in values:
             values[name] = _string_tuple(values[name], file, where, name)
     if isinstance(values.get("client_secret"), str):
         values["client_secret"] = Secret(values["client_secret"])
-    try:
-        return ClientRegistration(**values)
-    except SimulatorConfigError as exc:
-        raise SimulatorConfigError(
-            _bare(exc), file=file, entry=where, field=exc.field
-        ) from None
-    except TypeError:
-        raise SimulatorConfigError(
-            "client_id and redirect_uris are required.",
-            file=file,
-            entry=where,
-            field="client_id" if "client_id" not in values else "redirect_uris",
-        ) from None
+    missing = "redirect_uris" if "client_id" in values else "client_id"
+    return _construct(
+        ClientRegistration,
+        values,
+        file,
+        where,
+        missing=(missing, "client_id and redirect_uris are required."),
+    )
 
 
 def _persona(entry: Mapping[str, Any], file: str, where: str) -> Persona:
     values = dict(entry)
-    known = {f.name for f in fields(Persona)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise SimulatorConfigError(
-            f"unknown field; the fields are {sorted(known)}.",
-            file=file,
-            entry=where,
-            field=unknown[0],
-        )
+    _refuse_unknown(values, {f.name for f in fields(Persona)}, file, where)
     if "authenticators" in values:
         values["authenticators"] = _string_tuple(
             values["authenticators"], file, where, "authenticators"
@@ -187,20 +169,17 @@ def _persona(entry: Mapping[str, Any], file: str, where: str) -> Persona:
         _role(role, file, f"{where}.roles[{i}]")
         for i, role in enumerate(values.get("roles", []))
     )
-    try:
-        return Persona(**values)
-    except ConfigurationError as exc:
-        raise SimulatorConfigError(
-            _bare(exc), file=file, entry=where, field=exc.field
-        ) from None
-    except TypeError:
-        raise SimulatorConfigError(
-            f"uid, given_name and family_name are required; authenticators are "
-            f"from {sorted(AUTHENTICATORS)}.",
-            file=file,
-            entry=where,
-            field="uid",
-        ) from None
+    return _construct(
+        Persona,
+        values,
+        file,
+        where,
+        missing=(
+            "uid",
+            "uid, given_name and family_name are required; "
+            f"authenticators are from {sorted(AUTHENTICATORS)}.",
+        ),
+    )
 
 
 def _role(entry: object, file: str, where: str) -> Role:
@@ -208,8 +187,27 @@ def _role(entry: object, file: str, where: str) -> Role:
         raise SimulatorConfigError(
             "each role must be a table ([[personas.roles]]).", file=file, entry=where
         )
-    known = {f.name for f in fields(Role)}
-    unknown = sorted(set(entry) - known)
+    values: dict[str, Any] = {
+        str(k): tuple(v) if isinstance(v, list) else v for k, v in entry.items()
+    }
+    _refuse_unknown(values, {f.name for f in fields(Role)}, file, where)
+    return _construct(
+        Role,
+        values,
+        file,
+        where,
+        missing=(
+            "person_roleid",
+            "person_roleid, person_orgid, org_code, "
+            "role_name and role_code are required.",
+        ),
+    )
+
+
+def _refuse_unknown(
+    values: Mapping[str, Any], known: Set[str], file: str, where: str
+) -> None:
+    unknown = sorted(set(values) - known)
     if unknown:
         raise SimulatorConfigError(
             f"unknown field; the fields are {sorted(known)}.",
@@ -217,22 +215,28 @@ def _role(entry: object, file: str, where: str) -> Role:
             entry=where,
             field=unknown[0],
         )
-    values: dict[str, Any] = {
-        str(k): tuple(v) if isinstance(v, list) else v for k, v in entry.items()
-    }
+
+
+def _construct(
+    factory: Callable[..., _Entry],
+    values: Mapping[str, Any],
+    file: str,
+    where: str,
+    *,
+    missing: tuple[str, str],
+) -> _Entry:
+    """factory(**values), its errors placed at file and entry."""
     try:
-        return Role(**values)
+        return factory(**values)
     except ConfigurationError as exc:
         raise SimulatorConfigError(
             _bare(exc), file=file, entry=where, field=exc.field
         ) from None
     except TypeError:
+        # A required field is absent: the dataclass says so with TypeError.
+        field, message = missing
         raise SimulatorConfigError(
-            "person_roleid, person_orgid, org_code, role_name and role_code are "
-            "required.",
-            file=file,
-            entry=where,
-            field="person_roleid",
+            message, file=file, entry=where, field=field
         ) from None
 
 
