@@ -92,3 +92,33 @@ def test_a_non_loopback_host_is_an_error_not_a_traceback(tmp_path: Path) -> None
     assert done.stderr.startswith("Error: ")
     assert "loopback" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_unusable_data_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    done = subprocess.run(
+        [sys.executable, "-m", "cis2.simulator", "--data", str(not_a_folder)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: ")
+    assert "data folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_corrupt_state_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "simulator.sqlite3").write_bytes(b"not a database" * 100)
+    done = subprocess.run(
+        [sys.executable, "-m", "cis2.simulator", "--data", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "simulator.sqlite3" in done.stderr
+    assert "Traceback" not in done.stderr

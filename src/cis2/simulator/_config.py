@@ -258,11 +258,18 @@ def demo_client_key(data_dir: Path) -> tuple[SigningKey, Path]:
     path = data_dir / DEMO_KEY_FILE
     if path.exists():
         return load_signing_key(path, alg="RS512"), path
-    data_dir.mkdir(parents=True, exist_ok=True)
     key = generate_signing_key(alg="RS512")
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key.private_pem())
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key.private_pem())
+    except OSError as exc:
+        raise SimulatorConfigError(
+            f"The data folder {data_dir} cannot hold the demo client's key "
+            f"({exc.strerror}): give --data a folder you can write.",
+            field="data_dir",
+        ) from None
     return key, path
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from cis2.errors import ConfigurationError
+
 __all__ = ["DB_NAME", "Grant", "Store", "token_hash"]
 
 DB_NAME: Final = "simulator.sqlite3"
@@ -76,6 +78,17 @@ _EVENTS_KEPT: Final = 500
 _SINGLE_USE: Final = {"codes": "code_hash", "refresh_tokens": "token_hash"}
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(
+        path, check_same_thread=False, isolation_level=None, timeout=10
+    )
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.executescript(_SCHEMA)
+    return db
+
+
 def token_hash(value: str) -> str:
     """The stored form of a bearer value: its SHA-256, hex."""
     return hashlib.sha256(value.encode()).hexdigest()
@@ -100,16 +113,18 @@ class Store:
     """The SQLite file under the data folder, behind one lock."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / DB_NAME
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(
-            self.path, check_same_thread=False, isolation_level=None, timeout=10
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = _open(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigurationError(
+                f"The data folder {data_dir} cannot hold the simulator's state "
+                f"({type(exc).__name__}: {exc}): give --data a folder you can "
+                "write, or delete a corrupt simulator.sqlite3 to start afresh.",
+                field="data_dir",
+            ) from None
 
     def close(self) -> None:
         with self._lock:
