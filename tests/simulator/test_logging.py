@@ -1,0 +1,51 @@
+"""The log: one line per request, reasons for refusals, never a credential."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from .conftest import RelyingParty, callback, fresh_rp
+
+
+def test_no_token_code_or_assertion_reaches_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with fresh_rp() as rp, caplog.at_level(logging.DEBUG, logger="cis2"):
+        code = rp.code()
+        assertion = rp.assertion()
+        tokens = rp.token(code, client_assertion=assertion).json()
+        rp.token(code)  # a replay, refused and logged
+        rp.token(rp.code(), client_assertion=rp.assertion(aud="wrong"))
+        rp.http.get(
+            f"{rp.sim.issuer}/userinfo",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        )
+        rp.http.get(
+            f"{rp.sim.issuer}/connect/endSession",
+            params={"id_token_hint": tokens["id_token"]},
+        )
+
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "aud_mismatch" in text
+    assert "/access_token 401" in text
+    for secret in (
+        code,
+        assertion,
+        tokens["access_token"],
+        tokens["id_token"],
+        tokens["refresh_token"],
+        "eyJ",
+    ):
+        assert secret not in text
+
+
+def test_one_info_line_per_request(
+    rp: RelyingParty, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="cis2.simulator"):
+        assert "code" in callback(rp.authorize())
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len([line for line in lines if "/authorize" in line]) == 1
+    assert not any("state=" in line or "?" in line for line in lines)
