@@ -227,6 +227,14 @@ def test_admin_page_in_the_browser(browser: Any, page_sim: RunningSimulator) -> 
     page.click("#rotate")
     assert page.url.endswith("/admin")
     assert page.locator("#keys tbody tr").count() >= 3
+
+    # The earlier tests signed people in, so there are sessions to end.
+    sessions = page.get_by_role("button", name="smartcard were removed")
+    live = sessions.count()
+    assert live >= 1
+    sessions.first.click()
+    page.wait_for_url("**/admin")
+    assert page.get_by_role("button", name="smartcard were removed").count() == live - 1
     page.close()
 
 

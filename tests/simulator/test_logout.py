@@ -149,3 +149,48 @@ def test_the_receivers_reply_is_recorded(
         return any(e["sid"] == sid and e["status"] == 200 for e in events)
 
     wait_for(recorded)
+
+
+def test_removing_the_smartcard_on_the_admin_page_logs_the_client_out(
+    sim: RunningSimulator,
+    http: httpx.Client,
+    client_key: SigningKey,
+    receiver: Receiver,
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+    sid = claims_of(tokens["id_token"])["sid"]
+    before = len(receiver.logout_tokens)
+
+    answer = http.post(
+        f"{sim.base_url}/admin/end-session",
+        data={"sid": sid},
+        headers={"X-Cis2-Admin": "1"},
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["clients"] == [LOGOUT_CLIENT]
+    wait_for(lambda: len(receiver.logout_tokens) > before)
+    assert claims_of(receiver.logout_tokens[-1])["sid"] == sid
+    info = http.get(
+        f"{sim.issuer}/userinfo",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+    assert info.status_code == 401
+    again = http.post(
+        f"{sim.base_url}/admin/end-session",
+        data={"sid": sid},
+        headers={"X-Cis2-Admin": "1"},
+    )
+    assert again.status_code == 404
+
+
+def test_ending_a_session_from_the_page_needs_its_csrf_token(
+    sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+    sid = claims_of(tokens["id_token"])["sid"]
+
+    answer = http.post(f"{sim.base_url}/admin/end-session", data={"sid": sid})
+
+    assert answer.status_code == 403
+    assert sim.state.store.session(sid) is not None

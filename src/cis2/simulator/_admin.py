@@ -15,6 +15,7 @@ import json
 import secrets
 from typing import Any, Final
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -23,9 +24,16 @@ from cis2.errors import Cis2Error, TokenValidationError
 from cis2.simulator._assertion import ClientAuthError
 from cis2.simulator._config import ClientRegistration
 from cis2.simulator._diagnosis import doctor_available, doctor_findings
+from cis2.simulator._logout import send_backchannel_logouts
 from cis2.simulator._state import Simulator
 
-__all__ = ["ADMIN_HEADER", "admin_decode", "admin_page", "admin_rotate"]
+__all__ = [
+    "ADMIN_HEADER",
+    "admin_decode",
+    "admin_end_session",
+    "admin_page",
+    "admin_rotate",
+]
 
 #: A header a cross-site page cannot send without a CORS preflight, so a
 #: script on this machine may use it instead of the page's CSRF token.
@@ -59,21 +67,40 @@ async def admin_page(request: Request) -> Response:
 async def admin_rotate(request: Request) -> Response:
     """``POST /admin/rotate-keys``: the next key signs, a new next is published."""
     sim: Simulator = request.app.state.sim
-    refused = _loopback_only(request)
-    if refused is not None:
-        return refused
-    scripted = request.headers.get(ADMIN_HEADER) is not None
-    if not scripted:
-        form = await request.form()
-        if not secrets.compare_digest(str(form.get("csrf", "")), sim.admin_csrf):
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "CSRF token."},
-                status_code=403,
-            )
+    checked = await _admin_form(request)
+    if isinstance(checked, Response):
+        return checked
+    _, scripted = checked
     kid = sim.keys.rotate(sim.now(), sim.config.id_token_lifetime)
     if scripted:
         return JSONResponse({"active_kid": kid, "jwks": sim.keys.jwks(sim.now())})
     return RedirectResponse("/admin", status_code=303)
+
+
+async def admin_end_session(request: Request) -> Response:
+    """``POST /admin/end-session``: end a session as a removed smartcard would.
+
+    CIS2 sends back-channel logouts when a smartcard session ends, not only
+    on endSession (reference section 8); this lets a relying party see one
+    without logging out itself.
+    """
+    sim: Simulator = request.app.state.sim
+    checked = await _admin_form(request)
+    if isinstance(checked, Response):
+        return checked
+    form, scripted = checked
+    sid = form.get("sid", "")
+    session = sim.store.session(sid)
+    if session is None:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "No live session."},
+            status_code=404,
+        )
+    clients = sim.store.end_session(sid, sim.now())
+    task = BackgroundTask(send_backchannel_logouts, sim, clients, session["sub"], sid)
+    if scripted:
+        return JSONResponse({"sid": sid, "clients": clients}, background=task)
+    return RedirectResponse("/admin", status_code=303, background=task)
 
 
 async def admin_decode(request: Request) -> Response:
@@ -84,14 +111,12 @@ async def admin_decode(request: Request) -> Response:
         return refused
     context: dict[str, Any] = {"csrf": sim.admin_csrf, "clients": sim.config.clients}
     if request.method == "POST":
-        form = await request.form()
-        if not secrets.compare_digest(str(form.get("csrf", "")), sim.admin_csrf):
-            return JSONResponse(
-                {"error": "invalid_request", "error_description": "CSRF token."},
-                status_code=403,
-            )
-        token = str(form.get("token", "")).strip()[:_MAX_PASTE]
-        context.update(await _decoded(sim, token, str(form.get("client_id", ""))))
+        checked = await _admin_form(request)
+        if isinstance(checked, Response):
+            return checked
+        form, _ = checked
+        token = form.get("token", "").strip()[:_MAX_PASTE]
+        context.update(await _decoded(sim, token, form.get("client_id", "")))
     return sim.templates.TemplateResponse(request, "admin_decode.html", context)
 
 
@@ -134,6 +159,25 @@ async def _simulator_checks(
     except Cis2Error as exc:
         return [{"rule": "error", "message": exc.message}]
     return []
+
+
+async def _admin_form(request: Request) -> tuple[dict[str, str], bool] | Response:
+    """The form of an admin POST and whether a script sent it, or a refusal.
+
+    A script proves itself with the admin header, a page with its CSRF token.
+    """
+    sim: Simulator = request.app.state.sim
+    refused = _loopback_only(request)
+    if refused is not None:
+        return refused
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    scripted = request.headers.get(ADMIN_HEADER) is not None
+    if scripted or secrets.compare_digest(form.get("csrf", ""), sim.admin_csrf):
+        return form, scripted
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": "CSRF token."},
+        status_code=403,
+    )
 
 
 def _pretty(event: dict[str, Any]) -> dict[str, Any]:

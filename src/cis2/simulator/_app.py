@@ -20,7 +20,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cis2.environments import HEALTHCARE_REALM
-from cis2.simulator._admin import admin_decode, admin_page, admin_rotate
+from cis2.simulator._admin import (
+    admin_decode,
+    admin_end_session,
+    admin_page,
+    admin_rotate,
+)
 from cis2.simulator._config import SCOPES, SimulatorConfig
 from cis2.simulator._login import (
     authorize,
@@ -133,6 +138,7 @@ def _routes() -> list[Route | Mount]:
         Route("/login/cancel", login_cancel, methods=["POST"]),
         Route("/admin", admin_page),
         Route("/admin/rotate-keys", admin_rotate, methods=["POST"]),
+        Route("/admin/end-session", admin_end_session, methods=["POST"]),
         Route("/admin/decode", admin_decode, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static"),
     ]

@@ -6,6 +6,7 @@ be read without knowing how the Starlette app is put together.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 import time
 from pathlib import Path
@@ -29,6 +30,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def _utc(timestamp: int) -> str:
+    """A NumericDate as the admin page shows it: ``2026-12-03 15:04:05Z``."""
+    moment = datetime.datetime.fromtimestamp(timestamp, datetime.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
 class Simulator:
     """The state behind one app; created at start-up, closed at shutdown."""
 
@@ -43,6 +50,7 @@ class Simulator:
             config, ClientJwks(self.http, config.jwks_cache_seconds)
         )
         self.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+        self.templates.env.filters["utc"] = _utc
         # The admin page's forms carry this token; a page from elsewhere
         # cannot read it, so it cannot make the browser post them.
         self.admin_csrf = secrets.token_urlsafe(24)
