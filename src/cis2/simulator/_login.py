@@ -15,7 +15,7 @@ import json
 import logging
 import secrets
 import uuid
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -362,14 +362,14 @@ def _method_page(
     csrf: str,
     persona: Persona,
 ) -> Response:
-    methods = []
+    methods: list[dict[str, Any]] = []
     for name in persona.authenticators:
-        allowed = True
-        try:
-            chosen_acr(auth, name)
-        except LoginRefusedError:
-            allowed = False
-        methods.append({"info": AUTHENTICATORS[name], "allowed": allowed})
+        allowed = _allowed(auth, name)
+        # The first allowed method is pre-selected, so "Sign in" always works.
+        first = allowed and not any(m["allowed"] for m in methods)
+        methods.append(
+            {"info": AUTHENTICATORS[name], "allowed": allowed, "first": first}
+        )
     return sim.templates.TemplateResponse(
         request,
         "login_method.html",
@@ -383,6 +383,14 @@ def _method_page(
             "roles": persona.roles if _wants_role(auth, persona) else (),
         },
     )
+
+
+def _allowed(auth: AuthorizationRequest, authenticator: str) -> bool:
+    try:
+        chosen_acr(auth, authenticator)
+    except LoginRefusedError:
+        return False
+    return True
 
 
 def _error(
