@@ -87,7 +87,7 @@ def rotate_keys(data: Path | None, config_path: Path | None) -> None:
       cis2 simulator rotate-keys --data .cis2
     """
     from cis2 import simulator as sim
-    from cis2.simulator._state import data_dir_for
+    from cis2.simulator import data_dir_for
 
     options = _options({"data": data})
     if config_path is not None:
