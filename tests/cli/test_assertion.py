@@ -85,6 +85,19 @@ def test_lifetime_alg_and_token_endpoint_are_honoured(
     assert claims["exp"] - claims["iat"] == 120
 
 
+def test_a_cis2_token_endpoint_without_its_port_is_warned_about(
+    run: Runner, key_file: Path
+) -> None:
+    portless = environments.INT.token_endpoint.replace(":443", "")
+    args = ("assertion", "--client-id", CLIENT_ID, "--key", str(key_file))
+    result = run(*args, "--token-endpoint", portless)
+    assert result.code == 0
+    assert "aud.missing_port" in result.err
+    assert environments.INT.token_endpoint in result.err
+    clean = run(*args, "--env", "int")
+    assert "Warning" not in clean.err
+
+
 def test_every_assertion_has_a_fresh_jti(
     run: Runner, key_file: Path, signing_key: SigningKey
 ) -> None:

@@ -80,6 +80,25 @@ def assertion(lifetime: int, curl: bool, **flags: str | None) -> None:
         f"valid until {expires}.",
         err=True,
     )
+    _warn_of_refusal(signed, client_id, now)
+
+
+def _warn_of_refusal(signed: str, client_id: str, now: int) -> None:
+    """Say on stderr what the doctor sees wrong, e.g. an aud without ':443'.
+
+    The assertion is printed all the same: it is exactly what was asked for,
+    and the person may be reproducing a mistake on purpose.
+    """
+    from cis2.doctor import diagnose
+
+    report = diagnose(signed, client_id=client_id, now=now)
+    for finding in report.findings:
+        if finding.severity == "error":
+            click.echo(
+                f"Warning: CIS2 would refuse this assertion ({finding.rule}): "
+                f"{finding.message} Fix: {finding.fix}",
+                err=True,
+            )
 
 
 def curl_command(
