@@ -102,6 +102,7 @@ class Settings:
     logout_token_max_age: int | None = None
     allow_insecure_http: bool = False
     skip_nonce_check: bool = False
+    min_id_assurance_level: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,6 +534,7 @@ class RelyingParty:
             if request.prompt == "login" or request.max_age is not None
             else None,
             access_token=access_token,
+            min_id_assurance_level=settings.min_id_assurance_level,
         )
 
     def _check_request_is_ours(self, request: LoginRequest) -> None:

@@ -44,6 +44,9 @@ class IdTokenExpectations:
     #: Reject auth_time older than this many seconds (CIS2 practice: 300).
     auth_time_max_age: int | None = None
     access_token: str | None = None
+    #: Refuse users whose identity was verified below this level (CIS2's
+    #: production services ask for 3).
+    min_id_assurance_level: int | None = None
 
 
 def check_header(
@@ -314,6 +317,18 @@ def _assurance(
         raise TokenValidationError(
             f"The ID token's {name} is neither an integer nor a string of digits.",
             claim=name,
+        )
+    wanted = e.min_id_assurance_level
+    if wanted is None:
+        return
+    level = claims.get("id_assurance_level")
+    if level is None or int(level) < wanted:
+        shown = "missing" if level is None else f"{level}"
+        raise TokenValidationError(
+            f"The user's identity assurance level is {shown}, below the {wanted} "
+            "this service requires: the user must have their identity verified "
+            "to that level by their Registration Authority.",
+            claim="id_assurance_level",
         )
 
 

@@ -65,6 +65,7 @@ class _Base:
         allow_long_assertion_lifetime: bool = False,
         allow_insecure_http: bool = False,
         skip_nonce_check: bool = False,
+        min_id_assurance_level: int | None = None,
         clock: Callable[[], float] = time.time,
         jti_store: JtiStore | None = None,
     ) -> None:
@@ -105,6 +106,7 @@ class _Base:
             auth_time_max_age=auth_time_max_age,
             allow_insecure_http=allow_insecure_http,
             skip_nonce_check=skip_nonce_check,
+            min_id_assurance_level=min_id_assurance_level,
         )
         self._rp = RelyingParty(settings, clock=clock, jti_store=jti_store)
 

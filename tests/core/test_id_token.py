@@ -256,6 +256,28 @@ def test_integer_assurance_levels_are_accepted(
     assert (user.id_assurance_level, user.authentication_assurance_level) == (3, 2)
 
 
+@pytest.mark.parametrize(("level", "ok"), [("3", True), (3, True), ("2", False)])
+def test_min_id_assurance_level_is_enforced_when_asked(
+    provider: Provider, make_rp: RpFactory, level: object, ok: bool
+) -> None:
+    provider.id_token_overrides = {"id_assurance_level": level}
+    rp = make_rp(min_id_assurance_level=3)
+    if ok:
+        sign_in(provider, rp)
+    else:
+        assert refused(provider, rp).claim == "id_assurance_level"
+
+
+def test_missing_id_assurance_level_fails_a_minimum(
+    provider: Provider, make_rp: RpFactory
+) -> None:
+    provider.id_token_overrides = {"id_assurance_level": None}
+    sign_in(provider, make_rp())
+    provider.nonce = None
+    rp = make_rp(min_id_assurance_level=3)
+    assert refused(provider, rp).claim == "id_assurance_level"
+
+
 def test_crit_header_is_refused(provider: Provider, make_rp: RpFactory) -> None:
     key = provider.signing_key
     provider.id_token_header = {"alg": "RS256", "kid": key.kid, "crit": ["exp"]}

@@ -51,7 +51,7 @@ def _callback(url: str) -> str:
 
 
 def test_full_journey_sync(sim: RunningSimulator) -> None:
-    with _client(sim, scope=SCOPE) as client:
+    with _client(sim, scope=SCOPE, min_id_assurance_level=3) as client:
         request = client.start_login(acr_values="AAL3_ANY", login_hint=GP_AAL3)
         login = client.finish_login(_callback(request.url), request)
         user = login.user
