@@ -78,6 +78,7 @@ _URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_+/", b"+/!!")
 # Headers repeat across tokens (one per provider key), so their parse is kept.
 _HEADER_CACHE: dict[str, dict[str, Any]] = {}
 _HEADER_CACHE_SIZE: Final = 256
+_JSON: Final = json.JSONDecoder()
 
 
 def b64url_encode(data: bytes) -> str:
@@ -235,8 +236,10 @@ def _compact_json(value: dict[str, Any]) -> bytes:
 
 
 def _json_object(raw: bytes, *, part: str) -> dict[str, Any]:
+    # Decoding to str first spares json.loads its encoding detection, a
+    # measurable share of validating a token.
     try:
-        value = json.loads(raw)
+        value = _JSON.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise MalformedTokenError(
             f"The {part} is not JSON: a JWT's {part} must be a UTF-8 JSON object.",
