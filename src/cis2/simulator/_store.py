@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -76,17 +77,49 @@ _EVENTS_KEPT: Final = 500
 # The tables of single-use values and their key columns: fixed names only,
 # so the SQL built from them can hold nothing from a request.
 _SINGLE_USE: Final = {"codes": "code_hash", "refresh_tokens": "token_hash"}
+# The file holds the simulator's private signing keys, so only its owner may
+# read it, whatever the umask; SQLite's journal files hold the same pages.
+_DIR_MODE: Final = 0o700
+_FILE_MODE: Final = 0o600
+_SIDE_FILES: Final = ("", "-wal", "-shm")
 
 
 def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(
-        path, check_same_thread=False, isolation_level=None, timeout=10
-    )
-    db.row_factory = sqlite3.Row
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.executescript(_SCHEMA)
+    """The database at path, made owner-only before any key is written.
+
+    A umask of 0o077 covers the files SQLite creates now (the database, its
+    -wal and -shm); the chmod covers files left by an earlier, looser run.
+    """
+    previous = os.umask(0o077)
+    try:
+        db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=10
+        )
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        _restrict_files(path)
+        db.executescript(_SCHEMA)
+    finally:
+        os.umask(previous)
     return db
+
+
+def _restrict_files(path: Path) -> None:
+    for suffix in _SIDE_FILES:
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.chmod(_FILE_MODE)
+
+
+def _private_folder(data_dir: Path) -> None:
+    """The data folder, made if absent and owner-only either way.
+
+    ``mkdir(mode=...)`` leaves an existing folder as it was, so the mode is
+    set again here.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True, mode=_DIR_MODE)
+    data_dir.chmod(_DIR_MODE)
 
 
 def token_hash(value: str) -> str:
@@ -116,7 +149,7 @@ class Store:
         self.path = data_dir / DB_NAME
         self._lock = threading.Lock()
         try:
-            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_folder(data_dir)
             self._db = _open(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigurationError(
