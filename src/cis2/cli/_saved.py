@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -43,16 +44,27 @@ class SavedLogin:
     login: dict[str, Any]
 
     def save(self, path: Path) -> None:
-        """Write the login to path with mode 0600, replacing any old one."""
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Write the login to path with mode 0600, replacing any old one.
+
+        The temporary file is made by mkstemp (O_EXCL, mode 0600, a fresh
+        name) beside path: a fixed name could be a planted symlink sending
+        the tokens elsewhere, and two logins at once would write into one
+        file. It is flushed to disk before the atomic rename.
+        """
+        _make_private_folder(path.parent)
         document = {"format": _FORMAT, **asdict(self)}
-        temporary = path.with_name(path.name + ".tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        descriptor = os.open(temporary, flags, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            json.dump(document, handle, indent=2)
-        os.replace(temporary, path)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(document, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: Path) -> SavedLogin:
@@ -99,3 +111,20 @@ class SavedLogin:
 
     def __repr__(self) -> str:
         return f"SavedLogin(issuer={self.issuer!r}, client_id={self.client_id!r})"
+
+
+def _make_private_folder(folder: Path) -> None:
+    """Create folder and any missing parents readable by the user alone.
+
+    mkdir's mode gives way to the umask and covers only the last folder, so
+    each folder cis2 creates is set to 0700 afterwards; a folder that
+    already exists is left as its owner made it.
+    """
+    missing: list[Path] = []
+    for each in (folder, *folder.parents):
+        if each.exists():
+            break
+        missing.append(each)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for each in missing:
+        each.chmod(0o700)
