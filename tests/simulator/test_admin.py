@@ -98,3 +98,12 @@ def test_discovery_document(sim: RunningSimulator, http: httpx.Client) -> None:
     assert document["code_challenge_methods_supported"] == ["S256"]
     assert "AAL3_ANY" in document["acr_values_supported"]
     assert document["request_parameter_supported"] is False
+
+
+def test_non_ascii_admin_csrf_is_refused_not_a_server_error(
+    sim: RunningSimulator, http: httpx.Client
+) -> None:
+    answer = http.post(f"{sim.base_url}/admin/rotate-keys", data={"csrf": "é"})
+
+    assert answer.status_code == 403
+    assert answer.json()["error_description"] == "CSRF token."

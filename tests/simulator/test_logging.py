@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cis2.simulator.testing import run_simulator
 
 from .conftest import RelyingParty, callback, fresh_rp
 
@@ -49,3 +55,27 @@ def test_one_info_line_per_request(
     lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert len([line for line in lines if "/authorize" in line]) == 1
     assert not any("state=" in line or "?" in line for line in lines)
+
+
+def test_server_error_shows_no_traceback_and_no_exception_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def fails(request: Request) -> Response:
+        raise ValueError("code=SECRET-VALUE")
+
+    with run_simulator() as sim, caplog.at_level(logging.DEBUG):
+        sim.app.router.routes.append(Route("/fails", fails))
+        answer = httpx.get(f"{sim.base_url}/fails")
+
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "server_error"
+    assert "SECRET-VALUE" not in answer.text
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    raised_at = f"{__file__}:{fails.__code__.co_firstlineno + 1}"
+    assert [r.getMessage() for r in failures] == [
+        f"GET /fails failed: ValueError at {raised_at}"
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert "SECRET-VALUE" not in caplog.text
+    assert "Traceback" not in caplog.text

@@ -242,3 +242,17 @@ def test_headless_redirect_needs_no_browser(callback_url: str) -> None:
     with run_simulator(headless=True) as sim, httpx.Client() as http:
         answer = http.get(authorize_url(sim, callback_url, login_hint="656005750108"))
     assert "code" in callback(answer)
+
+
+def test_non_ascii_login_csrf_is_refused_not_a_server_error(
+    page_sim: RunningSimulator, callback_url: str
+) -> None:
+    with httpx.Client() as http:
+        page = http.get(authorize_url(page_sim, callback_url))
+        txn, _ = hidden_fields(page.text)
+        answer = http.post(
+            f"{page_sim.base_url}/login",
+            data={"txn": txn, "csrf": "é", "persona": "656005750108"},
+        )
+    assert answer.status_code == 400
+    assert "CSRF" in answer.text

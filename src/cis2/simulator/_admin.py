@@ -172,7 +172,10 @@ async def _admin_form(request: Request) -> tuple[dict[str, str], bool] | Respons
         return refused
     form = {k: str(v) for k, v in (await request.form()).items()}
     scripted = request.headers.get(ADMIN_HEADER) is not None
-    if scripted or secrets.compare_digest(form.get("csrf", ""), sim.admin_csrf):
+    # Bytes, not str: compare_digest refuses a str holding non-ASCII, and a
+    # form may carry any character.
+    sent = form.get("csrf", "").encode()
+    if scripted or secrets.compare_digest(sent, sim.admin_csrf.encode()):
         return form, scripted
     return JSONResponse(
         {"error": "invalid_request", "error_description": "CSRF token."},

@@ -6,8 +6,10 @@ sections 2 and 10 say the simulator publishes.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
@@ -172,16 +174,24 @@ class _RequestLog:
             await self.app(scope, receive, send)
             return
         status = 500
+        started = False
 
         async def record(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), *_PAGE_HEADERS]
             await send(message)
 
         try:
             await self.app(scope, receive, record)
+        except Exception as exc:
+            # Re-raising would let the server print a traceback, with the
+            # values in it, on the console; one line names the place instead.
+            status = 500
+            _log_failure(scope, exc)
+            if not started:
+                await _send_server_error(send)
         finally:
             logger.info("%s %s %s", scope["method"], scope["path"], status)
             self._maybe_prune()
@@ -191,3 +201,39 @@ class _RequestLog:
             return
         self._pruned = time.monotonic()
         self.sim.store.prune(self.sim.now())
+
+
+_SERVER_ERROR: Final = json.dumps(
+    {
+        "error": "server_error",
+        "error_description": "The simulator failed on this request: its log "
+        "names the file and line.",
+    }
+).encode()
+
+
+def _log_failure(scope: Scope, exc: Exception) -> None:
+    """One ERROR line: the request, the exception's class and where it rose.
+
+    The exception's message is left out, since it may quote a value from
+    the request (a code, a token).
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    logger.error(
+        "%s %s failed: %s at %s",
+        scope["method"],
+        scope["path"],
+        type(exc).__name__,
+        where,
+    )
+
+
+async def _send_server_error(send: Send) -> None:
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_SERVER_ERROR)).encode()),
+        *_PAGE_HEADERS,
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": _SERVER_ERROR})

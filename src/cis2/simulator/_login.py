@@ -305,9 +305,11 @@ def _load_pending(
         )
     cookie = request.cookies.get(CSRF_COOKIE, "")
     expected = rows[0]["csrf"]
+    # Bytes, not str: compare_digest refuses a str holding non-ASCII, and
+    # the form and the cookie may carry any character.
     if not (
-        secrets.compare_digest(csrf, expected)
-        and secrets.compare_digest(cookie, expected)
+        secrets.compare_digest(csrf.encode(), expected.encode())
+        and secrets.compare_digest(cookie.encode(), expected.encode())
     ):
         raise PageError(
             "The form's CSRF token does not match this browser's: reload the "

@@ -206,7 +206,7 @@ def _check_pkce(challenge: str | None, verifier: str | None) -> None:
         raise TokenError("invalid_grant", INVALID_GRANT, reason="pkce_missing")
     digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
     expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-    if not secrets.compare_digest(expected, challenge):
+    if not secrets.compare_digest(expected.encode(), challenge.encode()):
         raise TokenError("invalid_grant", INVALID_GRANT, reason="pkce_mismatch")
 
 
