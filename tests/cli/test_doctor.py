@@ -240,3 +240,46 @@ def test_doctor_without_an_assertion_or_probe_is_a_usage_error(run: Runner) -> N
 
     assert result.code == 2
     assert "--probe" in result.err
+
+
+def test_a_jwks_holding_the_private_exponent_is_named_from_the_cli(
+    run: Runner,
+    sim: RunningSimulator,
+    key_file: Path,
+    signing_key: SigningKey,
+    workdir: Path,
+) -> None:
+    # The published key with its private exponent d added, as a JWKS made by
+    # exporting the whole private JWK would hold it.
+    exponent = signing_key.private_key.private_numbers().d
+    leaked = {**signing_key.public_jwk(), "d": _base64url_int(exponent)}
+    jwks_path = workdir / "leaky-jwks.json"
+    jwks_path.write_text(json.dumps({"keys": [leaked]}))
+    signed = _assertion(run, sim, key_file)
+
+    result = run("doctor", signed, *_doctor_args(sim, jwks_path), "--json")
+
+    assert result.code == 1
+    rules = {finding["rule"] for finding in json.loads(result.out)["findings"]}
+    assert "jwks.private_members" in rules
+    assert _base64url_int(exponent) not in result.out + result.err
+
+
+def test_a_jwks_without_keys_is_still_a_one_line_error(
+    run: Runner, sim: RunningSimulator, key_file: Path, workdir: Path
+) -> None:
+    jwks_path = workdir / "not-jwks.json"
+    jwks_path.write_text('{"kty": "RSA"}')
+
+    result = run("doctor", _assertion(run, sim, key_file), "--jwks", str(jwks_path))
+
+    assert result.code == 1
+    assert result.err.startswith("Error: ")
+    assert len(result.err.splitlines()) == 1
+
+
+def _base64url_int(value: int) -> str:
+    import base64
+
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

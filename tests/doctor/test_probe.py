@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from cis2.doctor import PROBE_CODE, explain_probe, load_jwks, probe
+from cis2.doctor._diagnose import read_jwks_document
 from cis2.errors import JwksError, ProviderUnreachableError
 
 from .kit import API_KEY, CLIENT_ID, Kit
@@ -120,3 +121,12 @@ def test_load_jwks_names_a_bad_url(cis2_like: FakeCis2, path: str, words: str) -
 def _jti_seen(form: dict[str, str]) -> str:
     claims = jwt.decode(form["client_assertion"], options={"verify_signature": False})
     return str(claims["jti"])
+
+
+def test_read_jwks_document_from_a_url_keeps_what_diagnose_needs(
+    kit: Kit, cis2_like: FakeCis2
+) -> None:
+    document = read_jwks_document(f"{cis2_like.base_url}/jwks.json")
+
+    assert document == kit.jwks()
+    assert len(load_jwks(document)) == 1

@@ -154,14 +154,12 @@ def _diagnose_options(
     The alg is passed only when the user set it: the built-in default
     (RS512) is what cis2 signs with, not what a registration says.
     """
-    from cis2 import doctor as rules
-
     password_file = settings.get("key_password_file")
     return {
         **provider_values(settings),
         "client_id": settings.get("client_id"),
         "alg": settings.get("alg") if settings.layer_of("alg") < DEFAULT else None,
-        "jwks": rules.load_jwks(jwks) if jwks else None,
+        "jwks": _jwks_document(jwks) if jwks else None,
         "key": settings.get("key"),
         "key_password": read_secret_file(password_file, "key_password_file")
         if password_file
@@ -169,6 +167,21 @@ def _diagnose_options(
         "now": parse_instant(at_time) if at_time else None,
         "api_platform": api_platform,
     }
+
+
+def _jwks_document(source: str) -> Any:
+    """The --jwks document itself, checked to hold keys.
+
+    diagnose gets the document, not a KeySet: only the document still shows
+    private members such as ``d``, which the jwks.private_members rule looks
+    for. A document without a keys array stops here, as a one-line error.
+    """
+    from cis2.doctor import load_jwks
+    from cis2.doctor._diagnose import read_jwks_document
+
+    document = read_jwks_document(source)
+    load_jwks(document)
+    return document
 
 
 def _probe(rules: Any, settings: Settings) -> Any:

@@ -37,6 +37,7 @@ __all__ = [
     "diagnose",
     "diagnose_many",
     "load_jwks",
+    "read_jwks_document",
     "split_assertions",
 ]
 
@@ -116,12 +117,34 @@ def load_jwks(
     fetch is one GET with no credentials. Raises JwksError (unreachable,
     not 200, not JSON) or KeyLoadError (no 'keys' array).
     """
+    return KeySet.from_json(read_jwks_document(source, http=http, timeout=timeout))
+
+
+def read_jwks_document(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    http: httpx.Client | None = None,
+    timeout: float = JWKS_TIMEOUT,
+) -> Mapping[str, Any]:
+    """The registered JWKS as the JSON object it is, from what load_jwks takes.
+
+    Give this rather than a KeySet as diagnose's jwks: a KeySet keeps only
+    the public keys, so the rule that finds private members (``d``, ``p``,
+    ...) published in the JWKS could not run. Raises as load_jwks does.
+    """
     if isinstance(source, Mapping):
-        return KeySet.from_json(source)
+        return source
     text = os.fspath(source)
     if not text.startswith(("https://", "http://")):
-        return KeySet.from_json(jwks_document(text))
-    return KeySet.from_json(_fetch_jwks(text, http, timeout))
+        return jwks_document(text)
+    document = _fetch_jwks(text, http, timeout)
+    if not isinstance(document, dict):
+        raise JwksError(
+            f"The JWKS URL {_without_query(text)} answered JSON that is not an "
+            'object: it must serve {"keys": [...]}.',
+            field="jwks",
+        )
+    return document
 
 
 # Helpers
