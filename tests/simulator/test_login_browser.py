@@ -181,21 +181,29 @@ def test_a_forced_post_of_a_weak_authenticator_is_refused(
     assert "does not meet the level" in answer.text
 
 
-def test_a_post_without_the_csrf_cookie_is_refused(
-    page_sim: RunningSimulator, callback_url: str
-) -> None:
+def post_login(
+    sim: RunningSimulator, callback_url: str, csrf: str | None, cookies: bool
+) -> httpx.Response:
+    """A hand-made persona post: csrf None sends the page's own token."""
     with httpx.Client() as http:
-        page = http.get(authorize_url(page_sim, callback_url))
-        txn, csrf = hidden_fields(page.text)
-        http.cookies.clear()
-        answer = http.post(
-            f"{page_sim.base_url}/login",
+        page = http.get(authorize_url(sim, callback_url))
+        txn, page_csrf = hidden_fields(page.text)
+        if not cookies:
+            http.cookies.clear()
+        return http.post(
+            f"{sim.base_url}/login",
             data={
                 "txn": txn,
-                "csrf": csrf,
+                "csrf": page_csrf if csrf is None else csrf,
                 "persona": "656005750108",
             },
         )
+
+
+def test_a_post_without_the_csrf_cookie_is_refused(
+    page_sim: RunningSimulator, callback_url: str
+) -> None:
+    answer = post_login(page_sim, callback_url, csrf=None, cookies=False)
     assert answer.status_code == 400
     assert "CSRF" in answer.text
 
@@ -247,12 +255,6 @@ def test_headless_redirect_needs_no_browser(callback_url: str) -> None:
 def test_non_ascii_login_csrf_is_refused_not_a_server_error(
     page_sim: RunningSimulator, callback_url: str
 ) -> None:
-    with httpx.Client() as http:
-        page = http.get(authorize_url(page_sim, callback_url))
-        txn, _ = hidden_fields(page.text)
-        answer = http.post(
-            f"{page_sim.base_url}/login",
-            data={"txn": txn, "csrf": "é", "persona": "656005750108"},
-        )
+    answer = post_login(page_sim, callback_url, csrf="é", cookies=True)
     assert answer.status_code == 400
     assert "CSRF" in answer.text
