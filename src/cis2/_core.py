@@ -103,6 +103,8 @@ class Settings:
     allow_insecure_http: bool = False
     skip_nonce_check: bool = False
     min_id_assurance_level: int | None = None
+    #: Signed UserInfo algorithms (reference section 10, row 19: RS512 by option).
+    userinfo_signing_algs: frozenset[str] = frozenset({"RS256"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,9 +248,18 @@ class RelyingParty:
         if not keys.is_fresh(self.clock()):
             yield from self._fetch_keys(metadata)
         choice = keys.choose(jws.unverified_header, alg)
-        if choice.key is None and keys.may_force_refetch(self.clock()):
-            yield from self._fetch_keys(metadata)
-            choice = keys.choose(jws.unverified_header, alg)
+        if choice.key is not None:
+            return choice.key
+        if not keys.may_force_refetch(self.clock()):
+            raise TokenValidationError(
+                "The token's kid is not in the provider's JWKS, and the JWKS was "
+                f"refetched less than {int(keys.refetch_interval)} s ago, so it is "
+                "not fetched again yet: retry in a minute if the provider is "
+                "rotating keys.",
+                claim="kid",
+            )
+        yield from self._fetch_keys(metadata)
+        choice = keys.choose(jws.unverified_header, alg)
         if choice.key is None:
             raise TokenValidationError(
                 "The token's kid is not in the provider's JWKS, even after a "
@@ -379,7 +390,7 @@ class RelyingParty:
         if signed:
             claims, _ = yield from self.verified_claims(
                 response.content.decode("ascii", "replace").strip(),
-                self.settings.id_token_signing_algs | {"RS512"},
+                self.settings.userinfo_signing_algs,
                 "signed UserInfo",
             )
         else:
@@ -437,16 +448,19 @@ class RelyingParty:
             raise LogoutTokenError(exc.message, claim=exc.claim) from None
         settings = self.settings
         now = self.clock()
+        # The issuer as discovery published it: a portless configuration is
+        # accepted there, and CIS2's logout tokens carry the ':443'.
+        metadata = yield from self.metadata()
         check_logout_claims(
             claims,
-            issuer=settings.issuer,
+            issuer=metadata.issuer,
             client_id=settings.client_id,
             leeway=settings.leeway,
             now=now,
             max_age=settings.logout_token_max_age,
         )
         expires = float(claims["exp"]) + settings.leeway
-        if not self.jti_store.add(claims["jti"], expires):
+        if not self.jti_store.add(claims["jti"], expires, now):
             raise LogoutTokenError(
                 "This logout token's jti was seen before: a replay, refused.",
                 claim="jti",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -28,6 +30,8 @@ __all__ = [
 
 _HASH_FOR: Final = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 _ASSURANCE_CLAIMS: Final = ("id_assurance_level", "authentication_assurance_level")
+#: ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_DIGITS: Final = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,10 @@ def numeric_date(claims: Mapping[str, Any], name: str, what: str) -> float | int
         return None
     if type(value) is int:  # the usual case, and never a bool
         return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TokenValidationError(
+            f"The {what}'s {name} is not a finite number of seconds.", claim=name
+        )
     if isinstance(value, bool) or not isinstance(value, int | float):
         kind = "a string" if isinstance(value, str) else type(value).__name__
         raise TokenValidationError(
@@ -312,7 +320,7 @@ def _assurance(
         value = claims.get(name)
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             continue
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and _DIGITS.fullmatch(value):
             continue
         raise TokenValidationError(
             f"The ID token's {name} is neither an integer nor a string of digits.",

@@ -78,7 +78,15 @@ _URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_+/", b"+/!!")
 # Headers repeat across tokens (one per provider key), so their parse is kept.
 _HEADER_CACHE: dict[str, dict[str, Any]] = {}
 _HEADER_CACHE_SIZE: Final = 256
-_JSON: Final = json.JSONDecoder()
+
+
+def _refuse_constant(name: str) -> object:
+    # NaN and Infinity are not JSON (RFC 8259); a NaN exp would compare false
+    # with every instant and so never expire.
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON: Final = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def b64url_encode(data: bytes) -> str:

@@ -9,9 +9,8 @@ section 10, row 16) and ``jti`` replay refused.
 
 from __future__ import annotations
 
+import heapq
 import threading
-import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -50,31 +49,46 @@ class LogoutEvent:
 class JtiStore(Protocol):
     """Remembers jtis until they expire, to refuse replays."""
 
-    def add(self, jti: str, expires_at: float) -> bool:
+    def add(self, jti: str, expires_at: float, now: float) -> bool:
         """Record jti; False when it was already recorded and not yet expired."""
         ...
 
 
 class MemoryJtiStore:
-    """A bounded in-process JtiStore; one process only (use Redis for many)."""
+    """A bounded in-process JtiStore; one process only (use Redis for many).
+
+    Entries leave in expiry order, whatever order they came in. When more
+    than ``max_entries`` are live at once, the ones closest to expiry go
+    first: their replay window is the shortest.
+    """
 
     def __init__(self, max_entries: int = 100_000) -> None:
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._expiry: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
         self._lock = threading.Lock()
         self._max = max_entries
 
-    def add(self, jti: str, expires_at: float) -> bool:
-        now = time.time()
+    def add(self, jti: str, expires_at: float, now: float) -> bool:
         with self._lock:
-            while self._seen and next(iter(self._seen.values())) < now:
-                self._seen.popitem(last=False)
-            if self._seen.get(jti, 0.0) >= now:
+            self._drop_expired(now)
+            if jti in self._expiry:
                 return False
-            self._seen[jti] = expires_at
-            self._seen.move_to_end(jti)
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
+            self._expiry[jti] = expires_at
+            heapq.heappush(self._heap, (expires_at, jti))
+            while len(self._expiry) > self._max:
+                expires, oldest = heapq.heappop(self._heap)
+                if self._expiry.get(oldest) == expires:
+                    del self._expiry[oldest]
             return True
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def _drop_expired(self, now: float) -> None:
+        while self._heap and self._heap[0][0] < now:
+            expires_at, jti = heapq.heappop(self._heap)
+            if self._expiry.get(jti) == expires_at:
+                del self._expiry[jti]
 
 
 def logout_url(

@@ -84,6 +84,13 @@ def parse_token_response(response: HttpResponse) -> TokenResponse:
     access_token = body.get("access_token")
     if not isinstance(access_token, str) or not access_token:
         raise _malformed("access_token", "has no access_token", response)
+    if not (access_token.isascii() and access_token.isprintable()):
+        raise _malformed(
+            "access_token",
+            "has an access_token with characters outside printable ASCII "
+            "(RFC 6749 appendix A.12)",
+            response,
+        )
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise _malformed(
@@ -181,6 +188,6 @@ def _seconds(value: Any, response: HttpResponse) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     raise _malformed("expires_in", "has an expires_in that is not seconds", response)

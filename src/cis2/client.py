@@ -66,6 +66,7 @@ class _Base:
         allow_insecure_http: bool = False,
         skip_nonce_check: bool = False,
         min_id_assurance_level: int | None = None,
+        userinfo_signing_algs: Iterable[str] = ("RS256",),
         clock: Callable[[], float] = time.time,
         jti_store: JtiStore | None = None,
     ) -> None:
@@ -107,6 +108,7 @@ class _Base:
             allow_insecure_http=allow_insecure_http,
             skip_nonce_check=skip_nonce_check,
             min_id_assurance_level=min_id_assurance_level,
+            userinfo_signing_algs=frozenset(userinfo_signing_algs),
         )
         self._rp = RelyingParty(settings, clock=clock, jti_store=jti_store)
 

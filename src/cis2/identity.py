@@ -178,7 +178,7 @@ def _level(value: Any) -> int | None:
     # CIS2 sends "3" in some tokens and 3 in others (reference section 6).
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
     return None
 

@@ -354,14 +354,18 @@ def inspect_key(source: KeySource, *, password: str | bytes | None = None) -> Ke
     if marker == "CERTIFICATE":
         from cryptography.x509 import load_pem_x509_certificate
 
-        cert = load_pem_x509_certificate(data)
-        public = cert.public_key()
+        try:
+            public = load_pem_x509_certificate(data).public_key()
+        except ValueError:
+            raise _corrupt(marker) from None
         return _public_info(public, "certificate", "X.509")
     if marker in ("PUBLIC KEY", "RSA PUBLIC KEY"):
-        loaded = serialization.load_pem_public_key(data)
-        return _public_info(
-            loaded, "public", "SPKI" if marker == "PUBLIC KEY" else "PKCS#1"
-        )
+        try:
+            loaded = serialization.load_pem_public_key(data)
+        except ValueError:
+            raise _corrupt(marker) from None
+        fmt = "SPKI" if marker == "PUBLIC KEY" else "PKCS#1"
+        return _public_info(loaded, "public", fmt)
     signing = load_signing_key(data, password=password)
     return KeyInfo(
         kind="private",
@@ -482,6 +486,10 @@ def _unreadable(data: bytes, marker: str) -> KeyLoadError:
                 "'openssl pkcs8 -topk8 -nocrypt -in KEY -out key-pkcs8.pem'.",
                 field="key",
             )
+    return _corrupt(marker)
+
+
+def _corrupt(marker: str) -> KeyLoadError:
     return KeyLoadError(
         f"The PEM block '{marker}' is corrupt: the base64 inside it does not "
         "decode to a key. Export the key again.",

@@ -58,6 +58,8 @@ class Provider:
     cache_control: str = "max-age=3600"
     access_token: str = "opaque-access-token"
     userinfo_as_jwt: bool = False
+    #: Signs the UserInfo JWT when set (the provider's signing key otherwise).
+    userinfo_key: SigningKey | None = None
     userinfo_tamper: bool = False
 
     def clock(self) -> float:
@@ -116,10 +118,15 @@ class Provider:
         claims = {k: v for k, v in claims.items() if v is not None}
         return self.sign(claims)
 
-    def sign(self, claims: dict[str, Any], header: dict[str, Any] | None = None) -> str:
+    def sign(
+        self,
+        claims: dict[str, Any],
+        header: dict[str, Any] | None = None,
+        key: SigningKey | None = None,
+    ) -> str:
         from cis2._jws import sign_compact
 
-        key = self.signing_key
+        key = key or self.signing_key
         head = (
             header
             or self.id_token_header
@@ -171,7 +178,7 @@ class Provider:
         claims = {"sub": "656005750104", **self.userinfo_claims}
         if not self.userinfo_as_jwt:
             return _json(200, claims)
-        token = self.sign(claims)
+        token = self.sign(claims, key=self.userinfo_key)
         if self.userinfo_tamper:
             token = token[:-6] + "AAAAAA"
         return HttpResponse(200, {"Content-Type": "application/jwt"}, token.encode())
