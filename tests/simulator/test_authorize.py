@@ -205,3 +205,16 @@ def test_the_error_page_escapes_what_the_request_sent(rp: RelyingParty) -> None:
     assert "<script>alert(1)</script>" not in response.text
     assert "&lt;script&gt;" in response.text
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("max_age", ["\u00b2", "\u0663", "1\u00b2"])
+def test_max_age_of_non_ascii_digits_is_invalid_request_not_a_server_error(
+    rp: RelyingParty, max_age: str
+) -> None:
+    # '²' and '٣' pass str.isdigit, but int() refuses '²': once a 500.
+    response = rp.authorize(state="keep-me", max_age=max_age)
+
+    assert response.status_code == 302
+    query = callback(response)
+    assert query["error"] == "invalid_request"
+    assert query["state"] == "keep-me"

@@ -10,6 +10,7 @@ from cis2.errors import ConfigurationError
 from cis2.keys import generate_signing_key
 from cis2.simulator import SimulatorConfig, SimulatorConfigError
 from cis2.simulator.__main__ import main
+from cis2.simulator._personas import Persona
 
 GOOD = """
 [simulator]
@@ -245,3 +246,10 @@ def test_a_missing_required_field_is_named(
     assert entry in str(caught.value)
     assert caught.value.field == field
     assert "required" in str(caught.value)
+
+
+def test_persona_uid_of_non_ascii_digits_is_refused_naming_uid() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Persona(uid="55500000000\u00b2", given_name="A", family_name="B")
+
+    assert caught.value.field == "uid"

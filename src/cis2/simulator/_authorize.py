@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _PKCE_CHALLENGE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_DIGITS: Final = re.compile(r"[0-9]+")
 _PROMPTS: Final = frozenset({"login", "none", "consent", "select_account"})
 
 
@@ -329,7 +330,8 @@ def _prompt(value: str | None) -> tuple[str, ...]:
 def _max_age(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit also takes '²', which int() refuses.
+    if not _DIGITS.fullmatch(value):
         raise RedirectError(
             "invalid_request", "max_age must be a whole number of seconds."
         )

@@ -9,6 +9,7 @@ simulator's choice where CIS2's are unconfirmed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -23,6 +24,8 @@ __all__ = [
     "acr_allows",
     "default_personas",
 ]
+
+_DIGITS: Final = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,8 @@ class Persona:
     nmc_id: str = ""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.uid, str) or not self.uid.isdigit():
+        # ASCII digits only: str.isdigit also takes '²' and other digits.
+        if not isinstance(self.uid, str) or not _DIGITS.fullmatch(self.uid):
             raise ConfigurationError(
                 "uid must be a string of digits (a CIS2 UID such as '656005750108').",
                 field="uid",
