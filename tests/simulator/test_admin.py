@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from cis2.simulator.testing import RunningSimulator
 
@@ -107,3 +108,36 @@ def test_non_ascii_admin_csrf_is_refused_not_a_server_error(
 
     assert answer.status_code == 403
     assert answer.json()["error_description"] == "CSRF token."
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/admin"),
+        ("GET", "/admin/decode"),
+        ("POST", "/admin/decode"),
+        ("POST", "/admin/rotate-keys"),
+        ("POST", "/admin/end-session"),
+    ],
+)
+@pytest.mark.parametrize("host", ["rebind.example.test:{port}", "127.0.0.1:1"])
+def test_dns_rebinding_host_is_refused_on_every_admin_route(
+    sim: RunningSimulator, http: httpx.Client, method: str, path: str, host: str
+) -> None:
+    active = sim.state.keys.active_kid()
+    headers = {"Host": host.format(port=sim.config.port), "X-Cis2-Admin": "1"}
+
+    answer = http.request(method, f"{sim.base_url}{path}", headers=headers)
+
+    assert answer.status_code == 403
+    assert "Host" in answer.json()["error_description"]
+    assert sim.state.keys.active_kid() == active
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "LocalHost", "[::1]"])
+def test_admin_answers_each_loopback_name_with_the_configured_port(
+    sim: RunningSimulator, http: httpx.Client, name: str
+) -> None:
+    headers = {"Host": f"{name}:{sim.config.port}"}
+
+    assert http.get(f"{sim.base_url}/admin", headers=headers).status_code == 200

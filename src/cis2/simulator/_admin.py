@@ -39,6 +39,8 @@ __all__ = [
 #: script on this machine may use it instead of the page's CSRF token.
 ADMIN_HEADER: Final = "x-cis2-admin"
 _MAX_PASTE: Final = 20_000
+# The Host names an admin request may carry, each with the configured port.
+_LOOPBACK_NAMES: Final = ("127.0.0.1", "localhost", "[::1]")
 
 
 async def admin_page(request: Request) -> Response:
@@ -192,13 +194,41 @@ def _pretty(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _loopback_only(request: Request) -> Response | None:
+    """A 403 unless the request comes from loopback to this server by name.
+
+    The client address alone is not enough: a page on a DNS-rebinding name
+    resolves to 127.0.0.1, counts as same-origin and may send the admin
+    header. Its ``Host`` still names the rebinding domain, so the Host must
+    be the configured loopback host and port.
+    """
+    if not _from_loopback(request):
+        return _forbidden("Admin is loopback only.")
+    host = request.headers.get("host", "").lower()
+    if host not in _admin_hosts(request):
+        return _forbidden(
+            "Admin answers only a Host of this server's loopback address and "
+            "port: open it as the simulator's base URL."
+        )
+    return None
+
+
+def _from_loopback(request: Request) -> bool:
     host = request.client.host if request.client else ""
     try:
-        if ipaddress.ip_address(host).is_loopback:
-            return None
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        pass
+        return False
+
+
+def _admin_hosts(request: Request) -> frozenset[str]:
+    # The configured host is always one of these names (config refuses any
+    # other), so the set holds it with its port.
+    sim: Simulator = request.app.state.sim
+    return frozenset(f"{name}:{sim.config.port}" for name in _LOOPBACK_NAMES)
+
+
+def _forbidden(description: str) -> Response:
     return JSONResponse(
-        {"error": "access_denied", "error_description": "Admin is loopback only."},
+        {"error": "access_denied", "error_description": description},
         status_code=403,
     )
