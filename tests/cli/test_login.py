@@ -87,6 +87,18 @@ def _login_args(sim: RunningSimulator, redirect_uri: str, *more: str) -> list[st
     ]  # fmt: skip
 
 
+def _keyed_json_login(
+    sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> LoginProcess:
+    """login --json as the private_key_jwt client, as the GP persona."""
+    return LoginProcess(
+        *_login_args(
+            sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
+        ),
+        "--json",
+    )
+
+
 def _saved(workdir: Path) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         (workdir / "config" / "cis2" / "login.json").read_text()
@@ -97,12 +109,7 @@ def _saved(workdir: Path) -> dict[str, Any]:
 def test_login_no_browser_signs_in_and_saves_the_login(
     workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
 ) -> None:
-    login = LoginProcess(
-        *_login_args(
-            sim, redirect_uri, "--client-id", CLIENT_ID, "--key", str(key_file)
-        ),
-        "--json",
-    )
+    login = _keyed_json_login(sim, redirect_uri, key_file)
 
     page = login.sign_in()
     code, out, err = login.finish()
@@ -123,6 +130,27 @@ def test_login_no_browser_signs_in_and_saves_the_login(
     assert not any(token in out + err for token in tokens)
     assert saved["key"] == str(key_file)
     assert "PRIVATE" not in path.read_text()
+
+
+def test_a_forged_callback_is_refused_and_the_real_sign_in_still_lands(
+    workdir: Path, sim: RunningSimulator, redirect_uri: str, key_file: Path
+) -> None:
+    login = _keyed_json_login(sim, redirect_uri, key_file)
+    url = login.authorization_url()
+
+    forged = [
+        httpx.get(f"{redirect_uri}?code=forged&state=not-this-login"),
+        httpx.get(f"{redirect_uri}?error=access_denied"),
+    ]
+    answer = httpx.get(url)
+    page = httpx.get(answer.headers["location"])
+    code, out, err = login.finish()
+
+    assert [each.status_code for each in forged] == [400, 400]
+    assert "Not the sign-in cis2 is waiting for" in forged[0].text
+    assert page.status_code == 200
+    assert code == 0, err
+    assert json.loads(out)["user"]["uid"] == GP
 
 
 def test_login_prints_who_signed_in_as_a_table(

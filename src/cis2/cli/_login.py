@@ -79,10 +79,10 @@ def login(
     saved = _saved_settings(settings)
     timeout = settings.integer("timeout")
     with _client_for(saved, settings) as client:
-        with CallbackListener(saved.redirect_uri) as listener:
-            request = client.start_login(
-                acr_values=settings.get("acr") or None, login_hint=login_hint
-            )
+        request = client.start_login(
+            acr_values=settings.get("acr") or None, login_hint=login_hint
+        )
+        with CallbackListener(saved.redirect_uri, state=request.state) as listener:
             _send_user_to(request.url, open_browser=not no_browser)
             callback = _wait(listener, timeout)
         result = client.finish_login(callback, request)

@@ -5,11 +5,14 @@ redirect URI (RFC 8252 section 7.3; CIS2 allows http only for such a
 localhost callback, reference section 3). The listener is a small
 ``http.server`` in a thread, so the login command needs no web framework.
 It hands over the first request to the callback path that carries ``code``
-or ``error``; the client then checks ``state`` and everything else.
+or ``error`` with the ``state`` this login sent; any other local process can
+reach the port, so a callback with another state gets a 400 page and the
+wait goes on. The client then checks ``state`` again, and everything else.
 """
 
 from __future__ import annotations
 
+import hmac
 import http.server
 import queue
 import socket
@@ -65,13 +68,20 @@ def check_loopback_redirect_uri(redirect_uri: str) -> tuple[str, int, str]:
 class CallbackListener:
     """Listens on a loopback redirect URI until one authorization response comes."""
 
-    def __init__(self, redirect_uri: str) -> None:
+    def __init__(self, redirect_uri: str, *, state: str | None = None) -> None:
+        """Bind the listener; state is the one the authorization request sent.
+
+        state None hands over the first callback whatever its state, which a
+        forged callback can win. Only src/cis2/demo.py still relies on it (it
+        talks to its own simulator); the default can go once it passes its
+        request's state.
+        """
         address, port, self._path = check_loopback_redirect_uri(redirect_uri)
         self._redirect_uri = redirect_uri
         self._responses: queue.Queue[str] = queue.Queue(maxsize=1)
         parts = urlsplit(redirect_uri)
         base = f"{parts.scheme}://{parts.netloc}"
-        handler = _handler_for(base, self._path, self._responses)
+        handler = _handler_for(base, self._path, state, self._responses)
         server_class = _server_class(address)
         try:
             self._server = server_class((address, port), handler)
@@ -126,9 +136,9 @@ def _server_class(address: str) -> type[http.server.HTTPServer]:
 
 
 def _handler_for(
-    base: str, path: str, responses: queue.Queue[str]
+    base: str, path: str, state: str | None, responses: queue.Queue[str]
 ) -> type[http.server.BaseHTTPRequestHandler]:
-    """A request handler class bound to the callback path and the hand-over.
+    """A request handler class bound to the callback path, state and hand-over.
 
     The callback URL handed over is rebuilt on the registered redirect URI
     rather than the request's Host header, which the browser may spell
@@ -141,6 +151,10 @@ def _handler_for(
             params = parse_qs(target.query)
             if target.path != path or not ({"code", "error"} & params.keys()):
                 self._answer(404, "Not the sign-in callback")
+                return
+            if not _state_matches(params, state):
+                # Forged, or from an older sign-in: the real one may follow.
+                self._answer(400, "Not the sign-in cis2 is waiting for")
                 return
             try:
                 responses.put_nowait(base + self.path)
@@ -164,3 +178,13 @@ def _handler_for(
             return
 
     return _Handler
+
+
+def _state_matches(params: dict[str, list[str]], state: str | None) -> bool:
+    """The callback carries exactly the state this login sent (RFC 6749 10.12)."""
+    if state is None:
+        return True
+    given = params.get("state", [])
+    if len(given) != 1:
+        return False
+    return hmac.compare_digest(given[0].encode(), state.encode())
