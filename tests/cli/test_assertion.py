@@ -154,14 +154,32 @@ def test_settings_come_from_the_environment_and_cis2_toml(
     assert _verified_claims(flag_wins.out.strip(), signing_key)[1]["iss"] == "from-flag"
 
 
-def test_without_a_provider_the_error_says_what_to_pass(
+def test_without_a_provider_the_error_says_what_to_pass_and_exits_2(
     run: Runner, key_file: Path
 ) -> None:
     result = run("assertion", "--client-id", CLIENT_ID, "--key", str(key_file))
 
-    assert result.code == 1
+    assert result.code == 2
     assert result.err.startswith("Error: No CIS2 provider is set")
     assert "--env" in result.err
+
+
+def test_a_missing_client_id_is_a_usage_error_naming_the_three_ways(
+    run: Runner, key_file: Path
+) -> None:
+    result = run("assertion", "--env", "int", "--key", str(key_file))
+
+    assert result.code == 2
+    assert result.err.startswith("Error: client_id is not set")
+    assert "--client-id" in result.err and "CIS2_CLIENT_ID" in result.err
+    assert len(result.err.splitlines()) == 1
+
+
+def test_a_missing_key_is_a_usage_error(run: Runner) -> None:
+    result = run("assertion", "--env", "int", "--client-id", CLIENT_ID)
+
+    assert result.code == 2
+    assert "key is not set" in result.err
 
 
 def test_env_and_token_endpoint_together_is_a_usage_error(

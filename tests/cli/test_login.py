@@ -271,6 +271,29 @@ def test_a_redirect_uri_off_loopback_is_refused_before_anything_starts(
     assert "not a loopback URI" in result.err
 
 
+def test_login_without_credentials_is_a_usage_error(
+    run: Runner, sim: RunningSimulator
+) -> None:
+    result = run("login", "--issuer", sim.issuer, "--client-id", CLIENT_ID)
+
+    assert result.code == 2
+    assert result.err.startswith("Error: No client credentials")
+
+
+def test_login_with_only_a_token_endpoint_is_a_usage_error(
+    run: Runner,
+    sim: RunningSimulator,
+    key_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CIS2_TOKEN_ENDPOINT", sim.token_endpoint)
+
+    result = run("login", "--client-id", CLIENT_ID, "--key", str(key_file))
+
+    assert result.code == 2
+    assert "it needs the issuer" in result.err
+
+
 def test_a_key_and_a_secret_together_is_a_usage_error(
     run: Runner, sim: RunningSimulator, key_file: Path
 ) -> None:

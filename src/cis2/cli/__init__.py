@@ -2,7 +2,8 @@
 
 ``main`` is the console entry point and the one place that turns exceptions
 into exit codes: a ``Cis2Error`` prints ``Error: <message>`` on stderr and
-exits 1, a usage error exits 2, and a traceback shows only with ``--debug``.
+exits 1; a usage error (a bad option, a setting missing or two that
+conflict) exits 2; a traceback shows only with ``--debug``.
 
 Startup stays quick: importing this package loads click and cis2's key code,
 never the simulator, the doctor or the web stack (httpx, starlette, uvicorn,
@@ -60,7 +61,14 @@ def _exit_code_for(exc: BaseException, *, debug: bool) -> int:
     if debug:
         traceback.print_exception(exc)
     click.echo(f"Error: {_one_line(exc)}", err=True)
-    return EXIT_ERROR
+    return EXIT_USAGE if _is_missing_setting(exc) else EXIT_ERROR
+
+
+def _is_missing_setting(exc: BaseException) -> bool:
+    """A setting the command needs was not given: issue 4 makes that exit 2."""
+    from cis2.cli._settings import MissingSettingError
+
+    return isinstance(exc, MissingSettingError)
 
 
 def _one_line(exc: BaseException) -> str:

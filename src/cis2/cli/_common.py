@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from cis2 import environments
-from cis2.cli._settings import DEFAULT, Settings, setting
+from cis2.cli._settings import DEFAULT, MissingSettingError, Settings, setting
 from cis2.errors import ConfigurationError, KeyLoadError, ProviderUnreachableError
 from cis2.keys import SigningKey, load_signing_key
 
@@ -95,7 +95,7 @@ def resolve_provider(settings: Settings, *, need: str) -> Provider:
         )
     if not chosen:
         flag = "--" + need.replace("_", "-")
-        raise ConfigurationError(
+        raise MissingSettingError(
             f"No CIS2 provider is set: pass --env int (or dep, live), or {flag} "
             f"URL; the settings CIS2_ENV and CIS2_{need.upper()} work too.",
             field=need,
@@ -104,7 +104,7 @@ def resolve_provider(settings: Settings, *, need: str) -> Provider:
         env = environments.by_name(values["env"])
         return Provider(env.issuer, env.token_endpoint)
     if need == "issuer" and not values["issuer"]:
-        raise ConfigurationError(
+        raise MissingSettingError(
             "This command signs in, so it needs the issuer, not only the token "
             "endpoint: pass --env or --issuer URL.",
             field="issuer",

@@ -191,9 +191,9 @@ def _auth_method(settings: Settings) -> str:
             "private_key_jwt or --client-secret-file for client_secret_post."
         )
     if not (has_key or has_secret):
-        from cis2.errors import ConfigurationError
+        from cis2.cli._settings import MissingSettingError
 
-        raise ConfigurationError(
+        raise MissingSettingError(
             "No client credentials: pass --key FILE (private_key_jwt, what CIS2 "
             "recommends) or --client-secret-file FILE (client_secret_post).",
             field="key",

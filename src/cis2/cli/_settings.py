@@ -23,6 +23,7 @@ __all__ = [
     "FILE",
     "FLAG",
     "SETTINGS",
+    "MissingSettingError",
     "Resolved",
     "Setting",
     "Settings",
@@ -34,6 +35,15 @@ CONFIG_FILE: Final = "cis2.toml"
 DEFAULT_REDIRECT_URI: Final = "http://127.0.0.1:8765/callback"
 DEFAULT_SCOPE: Final = "openid profile nationalrbacaccess"
 MASK: Final = "********"
+
+
+class MissingSettingError(ConfigurationError):
+    """A setting the command needs is not given: a usage error (exit 2).
+
+    Kept apart from ConfigurationError, which also covers settings that are
+    given but cannot work (a key file others can read, a busy port): those
+    stay operational errors (exit 1).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +144,7 @@ class Settings:
         if value:
             return value
         setting = _BY_NAME[name]
-        raise ConfigurationError(
+        raise MissingSettingError(
             f"{name} is not set and {why}: pass {setting.flag}, set {setting.env} "
             f'or add {name} = "..." to {CONFIG_FILE}.',
             field=name,
