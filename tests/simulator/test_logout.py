@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from cis2._jws import parse_compact, verify_signature
 from cis2.keys import KeySet, SigningKey
+from cis2.simulator._login import SESSION_COOKIE
 from cis2.simulator.testing import RunningSimulator
 
 from .conftest import (
+    DEMO_CLIENT,
     LOGOUT_CLIENT,
     Receiver,
     RelyingParty,
@@ -194,3 +198,119 @@ def test_ending_a_session_from_the_page_needs_its_csrf_token(
 
     assert answer.status_code == 403
     assert sim.state.store.session(sid) is not None
+
+
+def confirmation_csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def test_logout_csrf_end_session_without_hint_asks_before_ending(
+    sim: RunningSimulator,
+    http: httpx.Client,
+    client_key: SigningKey,
+    receiver: Receiver,
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+    sid = claims_of(tokens["id_token"])["sid"]
+    # A headless login sets no cookie; the browser of a page login would
+    # hold this one.
+    http.cookies.set(SESSION_COOKIE, sid)
+    before = len(receiver.logout_tokens)
+    end_session = f"{sim.issuer}/connect/endSession"
+
+    asked = http.get(end_session, params={"state": "bye-2"})
+    # A page elsewhere can post the form, but without the strict cookie.
+    forged = httpx.post(
+        end_session,
+        data={"csrf": confirmation_csrf(asked)},
+        cookies={SESSION_COOKIE: sid},
+    )
+
+    assert asked.status_code == 200
+    assert "Sign out of CIS2?" in asked.text
+    assert 'name="state" value="bye-2"' in asked.text
+    assert forged.status_code == 200
+    assert "Sign out of CIS2?" in forged.text
+    assert sim.state.store.session(sid) is not None
+    assert len(receiver.logout_tokens) == before
+
+    confirmed = http.post(end_session, data={"csrf": confirmation_csrf(asked)})
+
+    assert confirmed.status_code == 200
+    assert "You have signed out" in confirmed.text
+    assert sim.state.store.session(sid) is None
+    wait_for(lambda: len(receiver.logout_tokens) > before)
+    assert claims_of(receiver.logout_tokens[-1])["sid"] == sid
+
+
+def test_logout_csrf_a_wrong_or_non_ascii_token_ends_nothing(
+    sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+    sid = claims_of(tokens["id_token"])["sid"]
+    http.cookies.set(SESSION_COOKIE, sid)
+    end_session = f"{sim.issuer}/connect/endSession"
+    http.get(end_session)
+
+    for csrf in ("guess", "é", ""):
+        answer = http.post(end_session, data={"csrf": csrf})
+        assert answer.status_code == 200
+        assert "Sign out of CIS2?" in answer.text
+    assert sim.state.store.session(sid) is not None
+
+
+def test_logout_csrf_confirmed_logout_keeps_its_redirect_and_state(
+    sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
+) -> None:
+    logout_rp(sim, http, client_key).tokens()
+    end_session = f"{sim.issuer}/connect/endSession"
+    target = {
+        "client_id": LOGOUT_CLIENT,
+        "post_logout_redirect_uri": "http://127.0.0.1:8765/signed-out",
+        "state": "bye-3",
+    }
+    asked = http.get(end_session, params=target)
+
+    confirmed = http.post(
+        end_session, data={**target, "csrf": confirmation_csrf(asked)}
+    )
+
+    assert confirmed.status_code == 302
+    assert callback(confirmed) == {"state": "bye-3"}
+
+
+def test_client_id_differing_from_the_hints_aud_is_refused(
+    sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+    sid = claims_of(tokens["id_token"])["sid"]
+
+    response = http.get(
+        f"{sim.issuer}/connect/endSession",
+        params={
+            "id_token_hint": tokens["id_token"],
+            "client_id": DEMO_CLIENT,
+            "post_logout_redirect_uri": "http://127.0.0.1:8765/signed-out",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "location" not in response.headers
+    assert "client_id is not the audience of id_token_hint" in response.text
+    assert sim.state.store.session(sid) is not None
+
+
+def test_client_id_agreeing_with_the_hints_aud_is_accepted(
+    sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
+) -> None:
+    tokens = logout_rp(sim, http, client_key).tokens()
+
+    response = http.get(
+        f"{sim.issuer}/connect/endSession",
+        params={"id_token_hint": tokens["id_token"], "client_id": LOGOUT_CLIENT},
+    )
+
+    assert response.status_code == 200
+    assert "You have signed out" in response.text

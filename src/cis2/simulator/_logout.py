@@ -3,15 +3,18 @@
 OpenID Connect RP-Initiated Logout 1.0 section 2 for the request:
 ``id_token_hint`` (signed by this simulator, expired or not), a
 ``post_logout_redirect_uri`` registered for the hinted client, and ``state``.
-The session ends, its tokens are revoked, and each client that had tokens in
-it and registered a ``backchannel_logout_uri`` is sent a logout token (Back-
-Channel Logout 1.0 section 2.5) after the answer, so endSession stays fast.
+Without a hint, the End-User confirms on a page first (section 3), so no
+other site can end the session. The session ends, its tokens are revoked,
+and each client that had tokens in it and registered a
+``backchannel_logout_uri`` is sent a logout token (Back-Channel Logout 1.0
+section 2.5) after the answer, so endSession stays fast.
 The reply of each is recorded for the admin page.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -27,36 +30,37 @@ from cis2.simulator._claims import logout_token_claims
 from cis2.simulator._login import SESSION_COOKIE, error_page
 from cis2.simulator._state import Simulator
 
-__all__ = ["end_session_endpoint", "send_backchannel_logouts"]
+__all__ = ["LOGOUT_CSRF_COOKIE", "end_session_endpoint", "send_backchannel_logouts"]
 
 _BACKCHANNEL_TIMEOUT: Final = 5.0
+#: The confirmation form's CSRF cookie, apart from the login's so that a
+#: logout page cannot disturb a login in another tab.
+LOGOUT_CSRF_COOKIE: Final = "cis2_sim_logout_csrf"
+# The parameters the confirmation form passes on to its POST.
+_CARRIED: Final = ("post_logout_redirect_uri", "client_id", "state")
 
 logger = logging.getLogger("cis2.simulator")
 
 
 async def end_session_endpoint(request: Request) -> Response:
-    """End the session named by id_token_hint (or the browser's session)."""
+    """End the session named by id_token_hint, or the browser's once confirmed.
+
+    Without a hint the request may come from any page the browser visits, so
+    the End-User is asked first (RP-Initiated Logout 1.0 sections 2 and 3):
+    the session ends only on a POST of the confirmation form, whose CSRF
+    token a page elsewhere cannot read.
+    """
     sim: Simulator = request.app.state.sim
-    params = dict(request.query_params)
-    if request.method == "POST":
-        params.update({k: str(v) for k, v in (await request.form()).items()})
+    form = await _form(request)
+    params = {**request.query_params, **form}
     try:
         hint = _hint_claims(sim, params.get("id_token_hint"))
-        sid = _session_id(request, hint)
         target = _post_logout_target(sim, hint, params)
     except PageError as exc:
         return error_page(request, exc.message, status=400)
-    clients = sim.store.end_session(sid, sim.now()) if sid else []
-    sub = hint.get("sub") if hint else None
-    task = BackgroundTask(send_backchannel_logouts, sim, clients, str(sub or ""), sid)
-    if target is not None:
-        response: Response = RedirectResponse(target, status_code=302, background=task)
-    else:
-        response = sim.templates.TemplateResponse(
-            request, "signed_out.html", {}, background=task
-        )
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    if hint is None and not _confirmed(request, form):
+        return _confirmation_page(request, sim, params)
+    return _end_session(request, sim, hint, target)
 
 
 async def send_backchannel_logouts(
@@ -93,6 +97,64 @@ async def _send_one(
         "back-channel logout to client_id=%s answered %s", client_id, detail["status"]
     )
     sim.store.record("backchannel_logout", sim.now(), client_id, detail)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def _end_session(
+    request: Request,
+    sim: Simulator,
+    hint: dict[str, Any] | None,
+    target: str | None,
+) -> Response:
+    """End the session, revoke its tokens, and answer; logouts sent after."""
+    sid = _session_id(request, hint)
+    clients = sim.store.end_session(sid, sim.now()) if sid else []
+    sub = hint.get("sub") if hint else None
+    task = BackgroundTask(send_backchannel_logouts, sim, clients, str(sub or ""), sid)
+    if target is not None:
+        response: Response = RedirectResponse(target, status_code=302, background=task)
+    else:
+        response = sim.templates.TemplateResponse(
+            request, "signed_out.html", {}, background=task
+        )
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(LOGOUT_CSRF_COOKIE, path=request.url.path)
+    return response
+
+
+def _confirmed(request: Request, form: dict[str, str]) -> bool:
+    """Whether this is the confirmation form's POST, from this browser."""
+    cookie = request.cookies.get(LOGOUT_CSRF_COOKIE, "")
+    sent = form.get("csrf", "")
+    # Bytes, not str: compare_digest refuses a str holding non-ASCII.
+    return bool(cookie) and secrets.compare_digest(sent.encode(), cookie.encode())
+
+
+def _confirmation_page(
+    request: Request, sim: Simulator, params: dict[str, str]
+) -> Response:
+    """Ask the End-User before ending a session no hint names (section 3)."""
+    csrf = request.cookies.get(LOGOUT_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    carried = {k: params[k] for k in _CARRIED if params.get(k)}
+    page = sim.templates.TemplateResponse(
+        request,
+        "logout_confirm.html",
+        {"action": request.url.path, "csrf": csrf, "carried": carried},
+    )
+    # Strict, so a cross-site post of the form arrives without it.
+    page.set_cookie(
+        LOGOUT_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        path=request.url.path,
+    )
+    return page
 
 
 def _hint_claims(sim: Simulator, hint: str | None) -> dict[str, Any] | None:
@@ -137,8 +199,8 @@ def _post_logout_target(
     uri = params.get("post_logout_redirect_uri")
     if uri is None:
         return None
-    client_id = params.get("client_id") or (hint or {}).get("aud")
-    client = sim.config.client(client_id) if isinstance(client_id, str) else None
+    client_id = _logout_client_id(hint, params.get("client_id"))
+    client = sim.config.client(client_id) if client_id else None
     if client is None:
         raise PageError(
             "post_logout_redirect_uri needs id_token_hint (or client_id) to say "
@@ -156,3 +218,23 @@ def _post_logout_target(
         return uri
     separator = "&" if "?" in uri else "?"
     return f"{uri}{separator}{urlencode({'state': state})}"
+
+
+def _logout_client_id(hint: dict[str, Any] | None, client_id: str | None) -> str | None:
+    """The client the logout is for: client_id, which must agree with the hint.
+
+    RP-Initiated Logout 1.0 section 2: when both are sent, the OP checks that
+    client_id is the hint's audience, so one client cannot borrow another's
+    post_logout_redirect_uri with its own ID token.
+    """
+    aud = (hint or {}).get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if client_id and hint is not None and client_id not in audiences:
+        raise PageError(
+            "client_id is not the audience of id_token_hint: send the client_id "
+            "of the client the ID token was issued to, or leave client_id out.",
+            field="client_id",
+        )
+    if client_id:
+        return client_id
+    return aud if isinstance(aud, str) else None
