@@ -200,6 +200,15 @@ def test_ending_a_session_from_the_page_needs_its_csrf_token(
     assert sim.state.store.session(sid) is not None
 
 
+def browser_session(sim: RunningSimulator, http: httpx.Client, key: SigningKey) -> str:
+    """A login whose session cookie http holds, as a browser would; its sid."""
+    tokens = logout_rp(sim, http, key).tokens()
+    sid: str = claims_of(tokens["id_token"])["sid"]
+    # A headless login sets no cookie; a page login would leave this one.
+    http.cookies.set(SESSION_COOKIE, sid)
+    return sid
+
+
 def confirmation_csrf(page: httpx.Response) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert found is not None, page.text
@@ -212,11 +221,7 @@ def test_logout_csrf_end_session_without_hint_asks_before_ending(
     client_key: SigningKey,
     receiver: Receiver,
 ) -> None:
-    tokens = logout_rp(sim, http, client_key).tokens()
-    sid = claims_of(tokens["id_token"])["sid"]
-    # A headless login sets no cookie; the browser of a page login would
-    # hold this one.
-    http.cookies.set(SESSION_COOKIE, sid)
+    sid = browser_session(sim, http, client_key)
     before = len(receiver.logout_tokens)
     end_session = f"{sim.issuer}/connect/endSession"
 
@@ -248,9 +253,7 @@ def test_logout_csrf_end_session_without_hint_asks_before_ending(
 def test_logout_csrf_a_wrong_or_non_ascii_token_ends_nothing(
     sim: RunningSimulator, http: httpx.Client, client_key: SigningKey
 ) -> None:
-    tokens = logout_rp(sim, http, client_key).tokens()
-    sid = claims_of(tokens["id_token"])["sid"]
-    http.cookies.set(SESSION_COOKIE, sid)
+    sid = browser_session(sim, http, client_key)
     end_session = f"{sim.issuer}/connect/endSession"
     http.get(end_session)
 
