@@ -14,7 +14,7 @@ from cis2._client_auth import CLIENT_ASSERTION_TYPE
 from cis2._jws import parse_compact, verify_signature
 from cis2.keys import SigningKey
 
-from .conftest import Runner
+from .conftest import Result, Runner
 
 CLIENT_ID = "999999999999.apps.national"
 
@@ -201,6 +201,42 @@ def test_env_and_token_endpoint_together_is_a_usage_error(
     assert "not both" in result.err
 
 
+@pytest.mark.parametrize(
+    "endpoint", ["notaurl", "http://cis2.example/token", "ftp://127.0.0.1/token"]
+)
+def test_a_token_endpoint_that_is_not_an_https_url_is_refused(
+    run: Runner, key_file: Path, endpoint: str
+) -> None:
+    result = _assertion_to(run, endpoint, key_file)
+
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.startswith("Error: --token-endpoint is not an https URL")
+    assert len(result.err.splitlines()) == 1
+
+
+def test_a_bad_token_endpoint_from_the_environment_says_where_it_came_from(
+    run: Runner, key_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIS2_TOKEN_ENDPOINT", "notaurl")
+
+    result = run("assertion", "--client-id", CLIENT_ID, "--key", str(key_file))
+
+    assert result.code == 1
+    assert "--token-endpoint (set by CIS2_TOKEN_ENDPOINT)" in result.err
+
+
+def test_a_loopback_http_token_endpoint_is_accepted(
+    run: Runner, key_file: Path
+) -> None:
+    endpoint = "http://127.0.0.1:9/token"
+
+    result = _assertion_to(run, endpoint, key_file)
+
+    assert result.code == 0, result.err
+    assert parse_compact(result.out.strip()).unverified_claims()["aud"] == endpoint
+
+
 def test_an_unknown_environment_names_the_known_ones(
     run: Runner, key_file: Path
 ) -> None:
@@ -232,10 +268,15 @@ def test_a_provider_flag_hides_a_provider_from_the_environment(
     monkeypatch.setenv("CIS2_ENV", "int")
     endpoint = "https://rp.test:443/token"
 
-    result = run(
-        "assertion", "--client-id", CLIENT_ID, "--token-endpoint", endpoint,
-        "--key", str(key_file),
-    )  # fmt: skip
+    result = _assertion_to(run, endpoint, key_file)
 
     assert result.code == 0, result.err
     assert _verified_claims(result.out.strip(), signing_key)[1]["aud"] == endpoint
+
+
+def _assertion_to(run: Runner, endpoint: str, key_file: Path) -> Result:
+    """cis2 assertion with --token-endpoint endpoint and nothing else to say."""
+    return run(
+        "assertion", "--client-id", CLIENT_ID, "--token-endpoint", endpoint,
+        "--key", str(key_file),
+    )  # fmt: skip

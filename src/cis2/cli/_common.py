@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 import click
 
 from cis2 import environments
-from cis2.cli._settings import DEFAULT, MissingSettingError, Settings, setting
+from cis2.cli._settings import (
+    DEFAULT,
+    FLAG,
+    MissingSettingError,
+    Settings,
+    setting,
+)
 from cis2.errors import ConfigurationError, KeyLoadError, ProviderUnreachableError
 from cis2.keys import SigningKey, load_signing_key
 
@@ -109,7 +115,31 @@ def resolve_provider(settings: Settings, *, need: str) -> Provider:
             "endpoint: pass --env or --issuer URL.",
             field="issuer",
         )
+    if values["token_endpoint"]:
+        _check_token_endpoint(values["token_endpoint"], settings)
     return Provider(values["issuer"], values["token_endpoint"])
+
+
+def _check_token_endpoint(url: str, settings: Settings) -> None:
+    """The token endpoint is https, or http on loopback (reference section 3).
+
+    It becomes the assertion's aud byte for byte, so a slip such as a bare
+    host name would mint an assertion CIS2 can only refuse. The core's
+    message names a library parameter; this one names the flag.
+    """
+    from cis2._discovery import check_provider_url
+
+    try:
+        check_provider_url(url, "token_endpoint")
+    except ConfigurationError:
+        resolved = settings.resolve("token_endpoint")
+        where = "" if resolved.layer == FLAG else f" (set by {resolved.source})"
+        raise ConfigurationError(
+            f"--token-endpoint{where} is not an https URL, nor http on a "
+            "loopback host: give the full URL, e.g. "
+            f"{environments.INT.token_endpoint}.",
+            field="token_endpoint",
+        ) from None
 
 
 def load_key(settings: Settings, *, why: str) -> SigningKey:
