@@ -1,4 +1,9 @@
-"""How the commands show a signed-in user: a table, or JSON without tokens."""
+"""How the commands show a signed-in user: a table, or JSON without tokens.
+
+Every value in the tables comes from the provider's claims, so each is
+printed as plain text: rich would otherwise read ``[link=...]`` or style
+tags in a name as markup.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from cis2 import Cis2User, Login
 
@@ -71,9 +77,9 @@ def print_user(
     summary = Table(title=title, show_header=False, title_justify="left")
     summary.add_column(style="bold")
     summary.add_column()
-    summary.add_row("Name", user.name or "-")
-    summary.add_row("UID", user.uid or "-")
-    summary.add_row("Assurance", _assurance(user))
+    summary.add_row("Name", _plain(user.name or "-"))
+    summary.add_row("UID", _plain(user.uid or "-"))
+    summary.add_row("Assurance", _plain(_assurance(user)))
     console.print(summary)
     console.print(_roles_table(user))
     if user.organisations:
@@ -81,7 +87,7 @@ def print_user(
         orgs.add_column("ODS code")
         orgs.add_column("Name")
         for org in user.organisations:
-            orgs.add_row(org.org_code, org.org_name or "")
+            orgs.add_row(_plain(org.org_code), _plain(org.org_name or ""))
         console.print(orgs)
 
 
@@ -110,7 +116,19 @@ def _roles_table(user: Cis2User) -> Table:
         name = role.role_name_parts[-1] if role.role_name_parts else role.role_name
         if role.person_roleid == selected:
             name += " (selected)"
-        roles.add_row(name, role.role_code, role.org_code, role.person_roleid)
+        roles.add_row(
+            *(
+                _plain(value)
+                for value in (name, role.role_code, role.org_code, role.person_roleid)
+            )
+        )
     if not user.roles:
         roles.add_row("(none: ask for the nationalrbacaccess scope)", "", "", "")
     return roles
+
+
+def _plain(value: str) -> Text:
+    """value as text rich shows as it is, never parsed as markup."""
+    from rich.text import Text
+
+    return Text(value)
