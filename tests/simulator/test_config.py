@@ -174,7 +174,7 @@ def test_the_command_line_reports_config_errors_without_a_traceback(
 ) -> None:
     path = write(tmp_path, GOOD.replace('"RS256"', '"none"'))
 
-    assert main(["--config", str(path), "--data", str(tmp_path)]) == 1
+    assert main(["--config", str(path), "--data", str(tmp_path)]) == 2
 
     err = capsys.readouterr().err
     assert err.startswith("Error: ")

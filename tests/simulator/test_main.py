@@ -72,7 +72,7 @@ def _wait(issuer: str, process: subprocess.Popen[bytes]) -> dict[str, object]:
     raise AssertionError("the simulator did not start")
 
 
-def test_a_non_loopback_host_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+def test_a_non_loopback_host_is_a_usage_error_of_one_line(tmp_path: Path) -> None:
     done = subprocess.run(
         [
             sys.executable,
@@ -88,10 +88,10 @@ def test_a_non_loopback_host_is_an_error_not_a_traceback(tmp_path: Path) -> None
         timeout=30,
         check=False,
     )
-    assert done.returncode == 1
-    assert done.stderr.startswith("Error: ")
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: field 'host': ")
     assert "loopback" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1, "one line, no traceback"
 
 
 def test_an_unusable_data_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:

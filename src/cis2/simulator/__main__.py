@@ -6,16 +6,37 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cis2.errors import Cis2Error
 from cis2.simulator._config import SimulatorConfig
 from cis2.simulator._server import serve
 
+# Exit statuses, as argparse uses 2 for a bad command line.
+_OPERATIONAL: Final = 1
+_USAGE: Final = 2
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the options, build the config and serve; 1 on a config error."""
+    """Parse the options, build the config and serve.
+
+    2 when the options or the config file are unusable (usage), 1 when
+    serving fails (the data folder, the port); ``Error: ...`` on one line.
+    """
     args = _parser().parse_args(argv)
+    try:
+        config = _config(args)
+    except Cis2Error as exc:
+        return _fail(exc, _USAGE)
+    try:
+        serve(config)
+    except Cis2Error as exc:
+        return _fail(exc, _OPERATIONAL)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> SimulatorConfig:
+    """The config from the options; the checks of SimulatorConfig apply."""
     options: dict[str, Any] = {"host": args.host, "port": args.port}
     if args.data is not None:
         options["data_dir"] = Path(args.data)
@@ -23,16 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         options["headless"] = True
     if args.explain:
         options["explain"] = True
-    try:
-        if args.config is not None:
-            config = SimulatorConfig.load(args.config, **options)
-        else:
-            config = SimulatorConfig(**options)
-        serve(config)
-    except Cis2Error as exc:
-        print(f"Error: {exc.message}", file=sys.stderr)
-        return 1
-    return 0
+    if args.config is not None:
+        return SimulatorConfig.load(args.config, **options)
+    return SimulatorConfig(**options)
+
+
+def _fail(exc: Cis2Error, status: int) -> int:
+    print(f"Error: {exc.message}", file=sys.stderr)
+    return status
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -408,7 +408,8 @@ def _check_options(config: SimulatorConfig) -> None:
     if config.host not in _LOOPBACK_HOSTS:
         raise SimulatorConfigError(
             f"host {config.host!r} is not loopback: the simulator listens on "
-            "127.0.0.1 (or ::1) only, so nothing outside this machine reaches it.",
+            "loopback only, so nothing outside this machine reaches it; give "
+            "127.0.0.1, ::1 or localhost.",
             field="host",
         )
     if not isinstance(config.port, int) or not 0 <= config.port <= 65535:
