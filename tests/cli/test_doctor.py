@@ -283,3 +283,33 @@ def _base64url_int(value: int) -> str:
 
     raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_the_doctors_notes_name_the_commands_flags(run: Runner, key_file: Path) -> None:
+    api_platform = "https://int.api.service.nhs.uk/oauth2/token"
+    signed = run(
+        "assertion", "--client-id", CLIENT_ID, "--token-endpoint", api_platform,
+        "--key", str(key_file),
+    ).out.strip()  # fmt: skip
+
+    result = run("doctor", signed)
+
+    notes = [line for line in result.out.splitlines() if line.startswith("Note:")]
+    assert len(notes) == 5, result.out
+    shown = "\n".join(notes)
+    for flag in ("--jwks", "--key", "--cis2", "--env", "--token-endpoint"):
+        assert flag in shown
+    for flag in ("--client-id", "--alg"):
+        assert flag in shown
+    for parameter in ("(jwks)", "(key)", "api_platform=", "give it."):
+        assert parameter not in shown
+
+
+def test_the_library_keeps_its_parameter_names_in_the_notes(
+    run: Runner, sim: RunningSimulator, key_file: Path
+) -> None:
+    from cis2.doctor import diagnose
+
+    notes = diagnose(_assertion(run, sim, key_file)).notes
+
+    assert any("(jwks)" in note and "(key)" in note for note in notes)

@@ -26,6 +26,16 @@ from cis2.errors import ConfigurationError
 
 __all__ = ["doctor", "parse_instant", "read_assertion"]
 
+#: The library's notes name diagnose's parameters; the command has flags.
+_FLAG_WORDING = (
+    ("the registered JWKS (jwks)", "the registered JWKS (--jwks)"),
+    ("the private key (key)", "the private key (--key)"),
+    ("pass api_platform=False", "pass --cis2"),
+    ("give the environment or the token endpoint", "give --env or --token-endpoint"),
+    ("with a client_id: give it.", "with a client_id: give --client-id."),
+    ("the registered alg: give it.", "the registered alg: give --alg."),
+)
+
 
 @click.command()
 @click.argument("source", metavar="[ASSERTION_OR_FILE_OR_-]", required=False)
@@ -209,11 +219,25 @@ def _print(reports: list[Any], probed: Any, *, as_json: bool) -> None:
         click.echo(json.dumps(document, indent=2))
         return
     if reports:
-        click.echo("\n\n".join(report.to_text() for report in reports) + "\n")
+        click.echo("\n\n".join(_text(report) for report in reports) + "\n")
     if probed is not None:
         click.echo("Probe\n" + probed.explain_request() + "\n" + probed.summary())
         if probed.report is not None and probed.report.findings:
-            click.echo(probed.report.to_text())
+            click.echo(_text(probed.report))
+
+
+def _text(report: Any) -> str:
+    """report.to_text(), its notes naming this command's flags."""
+    import dataclasses
+
+    notes = tuple(_in_flags(note) for note in report.notes)
+    return str(dataclasses.replace(report, notes=notes).to_text())
+
+
+def _in_flags(note: str) -> str:
+    for library, command_line in _FLAG_WORDING:
+        note = note.replace(library, command_line)
+    return note
 
 
 def _probe_json(probed: Any) -> dict[str, Any]:
