@@ -128,9 +128,18 @@ def test_aud_must_be_the_token_endpoint_exactly(rp: RelyingParty) -> None:
         )
 
 
-def test_aud_may_be_an_array_holding_the_token_endpoint(rp: RelyingParty) -> None:
+def test_aud_array_is_refused_as_cis2_compares_one_string(rp: RelyingParty) -> None:
     assertion = rp.assertion(aud=[rp.sim.token_endpoint])
-    assert rp.token(rp.code(), client_assertion=assertion).status_code == 200
+    refused(rp.token(rp.code(), client_assertion=assertion), "aud_array")
+
+
+def test_aud_array_holding_the_token_endpoint_is_accepted_when_enabled() -> None:
+    with fresh_rp(accept_aud_list=True, explain=True) as rp:
+        listed = rp.assertion(aud=[rp.sim.token_endpoint])
+        wrong = rp.assertion(aud=["https://wrong.test/"])
+
+        assert rp.token(rp.code(), client_assertion=listed).status_code == 200
+        refused(rp.token(rp.code(), client_assertion=wrong), "aud_mismatch")
 
 
 def test_exp_must_be_present(rp: RelyingParty) -> None:

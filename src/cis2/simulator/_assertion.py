@@ -185,6 +185,19 @@ class AssertionChecker:
             raise ClientAuthError("typ_invalid", f"header typ {typ!r} is not 'JWT'.")
 
     def _check_audience(self, aud: object) -> None:
+        """aud is the token endpoint, one string (reference section 4.2).
+
+        RFC 7523 section 3 allows an array, but CIS2 compares aud with its
+        token endpoint as one string (the doctor's ``aud.array`` rule); an
+        array is accepted only with the ``accept_aud_list`` option.
+        """
+        if isinstance(aud, list) and not self.config.accept_aud_list:
+            raise ClientAuthError(
+                "aud_array",
+                f"aud is an array of {len(aud)}: CIS2 compares aud with its "
+                f"token endpoint as one string; set aud to the string "
+                f"{self.config.token_endpoint!r}.",
+            )
         accepted = {self.config.token_endpoint}
         if self.config.accept_issuer_as_aud:
             accepted.add(self.config.issuer)

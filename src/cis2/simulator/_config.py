@@ -169,6 +169,9 @@ class SimulatorConfig:
     profile_claims_in_id_token: bool = False
     # Section 10 item 3: only the token endpoint is an accepted aud.
     accept_issuer_as_aud: bool = False
+    # An assertion aud is one string, as CIS2 compares it; RFC 7523 allows
+    # an array, accepted only when this is set.
+    accept_aud_list: bool = False
     max_assertion_lifetime: int = 300
     clock_skew: int = 10
     jwks_cache_seconds: int = 300
