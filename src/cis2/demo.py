@@ -143,7 +143,7 @@ def _sign_in(
     trace.step(f"Send the browser to /authorize (headless persona {PERSONA})")
     request = client.start_login(acr_values="AAL3_ANY", login_hint=PERSONA)
     trace.checked("state, nonce and a PKCE S256 challenge are fresh for this login")
-    with CallbackListener(redirect_uri) as listener:
+    with CallbackListener(redirect_uri, state=request.state) as listener:
         answer = http.get(request.url)
         location = answer.headers.get("location", "")
         trace.note("The simulator signs the persona in and redirects to the RP")

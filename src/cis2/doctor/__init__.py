@@ -6,12 +6,13 @@ runs a list of offline rules over the assertion (or the whole token
 request) and its context, and names each mistake with its fix:
 
     report = diagnose(assertion, client_id=..., env="int", alg="RS512",
-                      jwks=load_jwks("jwks.json"), key="private.pem")
+                      jwks=read_jwks_document("jwks.json"), key="private.pem")
     print(report.to_text())
 
-``diagnose`` never raises and never goes online; ``load_jwks`` fetches a
-JWKS URL when asked, and ``probe`` asks the real token endpoint whether it
-accepts the client's assertion. ``RULES`` lists every rule, in order.
+``diagnose`` never raises and never goes online; ``read_jwks_document`` and
+``load_jwks`` fetch a JWKS URL when asked, and ``probe`` asks the real token
+endpoint whether it accepts the client's assertion. ``RULES`` lists every
+rule, in order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ._diagnose import (
     diagnose,
     diagnose_many,
     load_jwks,
+    read_jwks_document,
     split_assertions,
 )
 from ._probe import PROBE_CODE, ProbeResult, explain_probe, probe
@@ -41,5 +43,6 @@ __all__ = [
     "explain_probe",
     "load_jwks",
     "probe",
+    "read_jwks_document",
     "split_assertions",
 ]
