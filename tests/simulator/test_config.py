@@ -233,8 +233,8 @@ def test_a_relative_data_dir_is_read_from_the_files_folder(tmp_path: Path) -> No
             "clients[0]",
             "redirect_uris",
         ),
-        ('family_name = "Person"\n', "personas[0]", "uid"),
-        ('role_code = "S8000:G8000:R8001"\n', "personas[0].roles[0]", "person_roleid"),
+        ('family_name = "Person"\n', "personas[0]", "family_name"),
+        ('role_code = "S8000:G8000:R8001"\n', "personas[0].roles[0]", "role_code"),
     ],
 )
 def test_a_missing_required_field_is_named(
@@ -245,7 +245,75 @@ def test_a_missing_required_field_is_named(
         SimulatorConfig.load(write(tmp_path, GOOD.replace(old, "", 1)))
     assert entry in str(caught.value)
     assert caught.value.field == field
-    assert "required" in str(caught.value)
+    assert f"field '{field}': missing: " in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "entry", "field", "kind"),
+    [
+        (
+            'client_id = "123456789012.apps.supplier"',
+            "client_id = 5",
+            "clients[0]",
+            "client_id",
+            "must be a string, not an integer",
+        ),
+        (
+            'client_id = "123456789012.apps.supplier"\n'
+            'redirect_uris = ["https://rp.example.test/callback"]',
+            "client_id = 5",
+            "clients[0]",
+            "client_id",
+            "must be a string, not an integer",
+        ),
+        (
+            'client_secret = "not-shown"',
+            "client_secret = 12345",
+            "clients[1]",
+            "client_secret",
+            "must be a string, not an integer",
+        ),
+        (
+            'jwks_uri = "https://rp.example.test/jwks.json"',
+            "scope = 5\njwks_uri = 'https://rp.example.test/jwks.json'",
+            "clients[0]",
+            "scope",
+            "must be a string, not an integer",
+        ),
+        (
+            'given_name = "Test"',
+            "given_name = 5",
+            "personas[0]",
+            "given_name",
+            "must be a string, not an integer",
+        ),
+        (
+            'given_name = "Test"',
+            'given_name = "Test"\nid_assurance_level = true',
+            "personas[0]",
+            "id_assurance_level",
+            "must be a whole number, not a boolean",
+        ),
+        (
+            'activity_codes = ["B0264"]',
+            "activity_codes = [5]",
+            "personas[0].roles[0]",
+            "activity_codes",
+            "must be an array of strings, not an array holding other than strings",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_named_not_another_field(
+    tmp_path: Path, old: str, new: str, entry: str, field: str, kind: str
+) -> None:
+    assert old in GOOD
+    with pytest.raises(SimulatorConfigError) as caught:
+        SimulatorConfig.load(write(tmp_path, GOOD.replace(old, new, 1)))
+
+    assert caught.value.entry == entry
+    assert caught.value.field == field
+    assert f"{entry}, field '{field}': {kind}" in str(caught.value)
+    assert "12345" not in str(caught.value)
 
 
 def test_persona_uid_of_non_ascii_digits_is_refused_naming_uid() -> None:
@@ -253,3 +321,14 @@ def test_persona_uid_of_non_ascii_digits_is_refused_naming_uid() -> None:
         Persona(uid="55500000000\u00b2", given_name="A", family_name="B")
 
     assert caught.value.field == "uid"
+
+
+def test_persona_roles_that_are_not_tables_are_named_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    text = GOOD[: GOOD.index("[[personas.roles]]")] + "roles = 5\n"
+    with pytest.raises(SimulatorConfigError) as caught:
+        SimulatorConfig.load(write(tmp_path, text))
+
+    assert caught.value.field == "roles"
+    assert "personas[0], field 'roles': must be an array of tables" in str(caught.value)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping, Set
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -42,6 +42,25 @@ _TUPLE_FIELDS: Final = (
     "redirect_uris",
     "post_logout_redirect_uris",
     "grant_types",
+)
+# What an entry's field annotations mean in TOML, for the type check made
+# before the entry is built; the noun goes into the message.
+_TOML_TYPES: Final[dict[str, tuple[type, str]]] = {
+    "str": (str, "a string"),
+    "str | None": (str, "a string"),
+    "Secret | None": (str, "a string"),
+    "int": (int, "a whole number"),
+    "Mapping[str, Any] | None": (dict, "a table"),
+    "tuple[str, ...]": (tuple, "an array of strings"),
+}
+_TOML_KINDS: Final[tuple[tuple[type, str], ...]] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (list, "an array"),
+    (tuple, "an array"),
+    (dict, "a table"),
 )
 # Names from CIS2's Connection Manager that mean an RFC 7591 field here.
 _ALIASES: Final = {"jwks_uri_signing_algorithm": "token_endpoint_auth_signing_alg"}
@@ -146,16 +165,16 @@ def _client(entry: Mapping[str, Any], file: str, where: str) -> ClientRegistrati
     for name in _TUPLE_FIELDS:
         if name in values:
             values[name] = _string_tuple(values[name], file, where, name)
-    if isinstance(values.get("client_secret"), str):
-        values["client_secret"] = Secret(values["client_secret"])
-    missing = "redirect_uris" if "client_id" in values else "client_id"
-    return _construct(
+    _check_fields(
         ClientRegistration,
         values,
         file,
         where,
-        missing=(missing, "client_id and redirect_uris are required."),
+        required="every client needs client_id and redirect_uris.",
     )
+    if "client_secret" in values:
+        values["client_secret"] = Secret(values["client_secret"])
+    return _construct(ClientRegistration, values, file, where)
 
 
 def _persona(entry: Mapping[str, Any], file: str, where: str) -> Persona:
@@ -165,21 +184,26 @@ def _persona(entry: Mapping[str, Any], file: str, where: str) -> Persona:
         values["authenticators"] = _string_tuple(
             values["authenticators"], file, where, "authenticators"
         )
+    roles = values.get("roles", [])
+    if not isinstance(roles, list):
+        raise SimulatorConfigError(
+            "must be an array of tables: write [[personas.roles]] for each role.",
+            file=file,
+            entry=where,
+            field="roles",
+        )
     values["roles"] = tuple(
-        _role(role, file, f"{where}.roles[{i}]")
-        for i, role in enumerate(values.get("roles", []))
+        _role(role, file, f"{where}.roles[{i}]") for i, role in enumerate(roles)
     )
-    return _construct(
+    _check_fields(
         Persona,
         values,
         file,
         where,
-        missing=(
-            "uid",
-            "uid, given_name and family_name are required; "
-            f"authenticators are from {sorted(AUTHENTICATORS)}.",
-        ),
+        required="every persona needs uid, given_name and family_name; "
+        f"authenticators are from {sorted(AUTHENTICATORS)}.",
     )
+    return _construct(Persona, values, file, where)
 
 
 def _role(entry: object, file: str, where: str) -> Role:
@@ -191,17 +215,70 @@ def _role(entry: object, file: str, where: str) -> Role:
         str(k): tuple(v) if isinstance(v, list) else v for k, v in entry.items()
     }
     _refuse_unknown(values, {f.name for f in fields(Role)}, file, where)
-    return _construct(
+    _check_fields(
         Role,
         values,
         file,
         where,
-        missing=(
-            "person_roleid",
-            "person_roleid, person_orgid, org_code, "
-            "role_name and role_code are required.",
-        ),
+        required="every role needs person_roleid, person_orgid, org_code, "
+        "role_name and role_code.",
     )
+    return _construct(Role, values, file, where)
+
+
+def _check_fields(
+    cls: type[_Entry],
+    values: Mapping[str, Any],
+    file: str,
+    where: str,
+    *,
+    required: str,
+) -> None:
+    """Each required field is given, and each given field has its TOML type.
+
+    Checked here, before the entry is built, so the error names the field
+    that is wrong rather than one the constructor happened to reach.
+    """
+    for f in fields(cls):
+        if f.name in values:
+            _check_type(f.name, str(f.type), values[f.name], file, where)
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise SimulatorConfigError(
+                f"missing: {required}", file=file, entry=where, field=f.name
+            )
+
+
+def _check_type(
+    name: str, annotation: str, value: object, file: str, where: str
+) -> None:
+    expected = _TOML_TYPES.get(annotation)
+    if expected is None or _fits(value, expected[0]):
+        return
+    raise SimulatorConfigError(
+        f"must be {expected[1]}, not {_toml_kind(value)}.",
+        file=file,
+        entry=where,
+        field=name,
+    )
+
+
+def _fits(value: object, kind: type) -> bool:
+    # TOML's true is a Python int too, but never a whole number here.
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is tuple:
+        return isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
+def _toml_kind(value: object) -> str:
+    """What a TOML value is, in words; never the value, which may be secret."""
+    if isinstance(value, list | tuple) and not all(isinstance(v, str) for v in value):
+        return "an array holding other than strings"
+    for kind, noun in _TOML_KINDS:
+        if isinstance(value, kind):
+            return noun
+    return "a date or time"
 
 
 def _refuse_unknown(
@@ -218,12 +295,7 @@ def _refuse_unknown(
 
 
 def _construct(
-    factory: Callable[..., _Entry],
-    values: Mapping[str, Any],
-    file: str,
-    where: str,
-    *,
-    missing: tuple[str, str],
+    factory: Callable[..., _Entry], values: Mapping[str, Any], file: str, where: str
 ) -> _Entry:
     """factory(**values), its errors placed at file and entry."""
     try:
@@ -231,12 +303,6 @@ def _construct(
     except ConfigurationError as exc:
         raise SimulatorConfigError(
             _bare(exc), file=file, entry=where, field=exc.field
-        ) from None
-    except TypeError:
-        # A required field is absent: the dataclass says so with TypeError.
-        field, message = missing
-        raise SimulatorConfigError(
-            message, file=file, entry=where, field=field
         ) from None
 
 
