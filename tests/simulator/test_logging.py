@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from cis2.simulator.testing import run_simulator
 
-from .conftest import RelyingParty, callback, fresh_rp
+from .conftest import RelyingParty, callback, fresh_rp, wait_for
 
 
 def test_no_token_code_or_assertion_reaches_the_log(
@@ -50,9 +50,15 @@ def test_no_token_code_or_assertion_reaches_the_log(
 def test_one_info_line_per_request(
     rp: RelyingParty, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def info_lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+
     with caplog.at_level(logging.INFO, logger="cis2.simulator"):
         assert "code" in callback(rp.authorize())
-    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+        # The line is written once the answer has gone, so it may land a
+        # moment after the client has read it.
+        wait_for(lambda: any("/authorize" in line for line in info_lines()))
+    lines = info_lines()
     assert len([line for line in lines if "/authorize" in line]) == 1
     assert not any("state=" in line or "?" in line for line in lines)
 
