@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from cis2.simulator._login import SESSION_COOKIE
 from cis2.simulator.testing import RunningSimulator, run_app, run_simulator
 
 from .conftest import RelyingParty, callback, challenge, claims_of
@@ -92,6 +93,16 @@ def authorize_url(sim: RunningSimulator, redirect_uri: str, **params: str) -> st
         **params,
     }
     return f"{sim.issuer}/authorize?{urlencode(query)}"
+
+
+def signed_in_page(browser: Any, sim: RunningSimulator, callback_url: str) -> Any:
+    """A new browser page, signed in by FIDO2 and back at the callback."""
+    page = browser.new_page()
+    page.goto(authorize_url(sim, callback_url, login_hint="656005750107"))
+    page.get_by_label("Security key (FIDO2)").check()
+    with page.expect_navigation(url=f"{callback_url}*"):
+        page.click("#sign-in")
+    return page
 
 
 def test_pick_persona_authenticator_and_role(
@@ -211,11 +222,7 @@ def test_a_post_without_the_csrf_cookie_is_refused(
 def test_the_session_is_reused_without_prompt_login(
     browser: Any, page_sim: RunningSimulator, callback_url: str
 ) -> None:
-    page = browser.new_page()
-    page.goto(authorize_url(page_sim, callback_url, login_hint="656005750107"))
-    page.get_by_label("Security key (FIDO2)").check()
-    with page.expect_navigation(url=f"{callback_url}*"):
-        page.click("#sign-in")
+    page = signed_in_page(browser, page_sim, callback_url)
 
     again = authorize_url(page_sim, callback_url)
     again = again.replace("&prompt=login", "")
@@ -258,3 +265,20 @@ def test_non_ascii_login_csrf_is_refused_not_a_server_error(
     answer = post_login(page_sim, callback_url, csrf="é", cookies=True)
     assert answer.status_code == 400
     assert "CSRF" in answer.text
+
+
+def test_logout_csrf_end_session_without_hint_is_confirmed_in_the_browser(
+    browser: Any, page_sim: RunningSimulator, callback_url: str
+) -> None:
+    page = signed_in_page(browser, page_sim, callback_url)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    sid = cookies[SESSION_COOKIE]
+
+    page.goto(f"{page_sim.issuer}/connect/endSession")
+
+    assert page.title().startswith("Sign out of CIS2?")
+    assert page_sim.state.store.session(sid) is not None
+    page.click("#sign-out")
+    assert page.title().startswith("You have signed out")
+    assert page_sim.state.store.session(sid) is None
+    page.close()
