@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._rows import ratio_row
+
 GOAL_VS_PYTHON = 12.0
 _PYTHON = sys.executable
 _CIS2 = str(Path(sys.executable).with_name("cis2"))
@@ -40,6 +42,14 @@ def run(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
+def _row(
+    name: str, seconds: float, baseline: float, goal: float | None
+) -> dict[str, Any]:
+    return ratio_row(
+        name, seconds * 1000, baseline * 1000, goal=goal, better="lower", unit="ms"
+    )
+
+
 def _median_seconds(command: list[str], rounds: int) -> float:
     """The median wall time of command over rounds runs, after one warm-up."""
     subprocess.run(command, capture_output=True, check=True)
@@ -49,20 +59,6 @@ def _median_seconds(command: list[str], rounds: int) -> float:
         subprocess.run(command, capture_output=True, check=True)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-def _row(
-    name: str, value: float, baseline: float, goal: float | None
-) -> dict[str, Any]:
-    ratio = value / baseline
-    return {
-        "name": name,
-        "value": round(value * 1000, 1),
-        "baseline": round(baseline * 1000, 1),
-        "ratio": round(ratio, 2),
-        "goal": "(shown)" if goal is None else f"<= {goal}",
-        "ok": goal is None or ratio <= goal,
-    }
 
 
 if __name__ == "__main__":

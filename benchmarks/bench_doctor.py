@@ -25,6 +25,8 @@ from cis2.doctor import diagnose
 from cis2.environments import INT
 from cis2.keys import generate_signing_key, jwks
 
+from ._rows import ratio_row
+
 GOAL = 1.0
 CLIENT_ID = "999999999999.apps.national"
 
@@ -55,8 +57,22 @@ def run(quick: bool) -> list[dict[str, Any]]:
     client_path = _rate(lambda: diagnose(good, **context), number)
     full = _rate(lambda: diagnose(broken, **context, jwks=registered), number)
     return [
-        _row("diagnose on invalid_client vs bare RSA sign", client_path, bare, GOAL),
-        _row("diagnose, JWKS and 2 findings vs bare RSA sign", full, bare, None),
+        ratio_row(
+            "diagnose on invalid_client vs bare RSA sign",
+            client_path,
+            bare,
+            goal=GOAL,
+            unit="per s",
+            places=0,
+        ),
+        ratio_row(
+            "diagnose, JWKS and 2 findings vs bare RSA sign",
+            full,
+            bare,
+            goal=None,
+            unit="per s",
+            places=0,
+        ),
     ]
 
 
@@ -65,18 +81,3 @@ def _rate(call: Callable[[], object], number: int) -> float:
     call()
     best = min(timeit.Timer(call).repeat(repeat=5, number=number))
     return number / best
-
-
-def _row(
-    name: str, value: float, baseline: float, goal: float | None
-) -> dict[str, Any]:
-    ratio = value / baseline
-    return {
-        "name": name,
-        "value": round(value),
-        "baseline": round(baseline),
-        "unit": "per s",
-        "ratio": round(ratio, 3),
-        "goal": f">= {goal}" if goal is not None else "(shown)",
-        "ok": ratio >= goal if goal is not None else True,
-    }

@@ -31,6 +31,7 @@ import httpx
 
 from cis2.keys import load_signing_key
 
+from ._rows import ratio_row
 from .loadclient import LoadResult, run_logins
 
 CLIENT_ID: Final = "999999999999.apps.national"
@@ -93,16 +94,15 @@ def _errors_row(result: LoadResult) -> dict[str, Any]:
 
 
 def _memory_row(start: int, end: int) -> dict[str, Any]:
-    ratio = end / start if start else None
-    return {
-        "name": "simulator RSS, end of load / after warm-up",
-        "value": end,
-        "baseline": start,
-        "ratio": None if ratio is None else round(ratio, 3),
-        "goal": MEMORY_GOAL,
-        "ok": ratio is not None and ratio <= MEMORY_GOAL,
-        "unit": "KiB",
-    }
+    return ratio_row(
+        "simulator RSS, end of load / after warm-up",
+        end,
+        start,
+        goal=MEMORY_GOAL,
+        better="lower",
+        unit="KiB",
+        places=0,
+    )
 
 
 def _sustained_row(result: LoadResult) -> dict[str, Any]:
@@ -113,16 +113,13 @@ def _sustained_row(result: LoadResult) -> dict[str, Any]:
     third = max(1, len(seconds) // 3)
     first = statistics.median(seconds[:third])
     last = statistics.median(seconds[-third:])
-    ratio = last / first if first else None
-    return {
-        "name": "sustained rate, last third / first third",
-        "value": round(last, 1),
-        "baseline": round(first, 1),
-        "ratio": None if ratio is None else round(ratio, 2),
-        "goal": SUSTAIN_GOAL,
-        "ok": ratio is not None and ratio >= SUSTAIN_GOAL,
-        "unit": "logins/s",
-    }
+    return ratio_row(
+        "sustained rate, last third / first third",
+        last,
+        first,
+        goal=SUSTAIN_GOAL,
+        unit="logins/s",
+    )
 
 
 def _rss_kib(pid: int) -> int:

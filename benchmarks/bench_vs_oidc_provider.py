@@ -38,6 +38,7 @@ import httpx
 from cis2.keys import SigningKey, generate_signing_key, jwks
 from cis2.simulator import Persona, SimulatorConfig
 
+from ._rows import ratio_row
 from .loadclient import LoadResult, run_logins
 
 GOAL: Final = 1.5
@@ -67,40 +68,23 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 
 def _drive(issuer: str, key: SigningKey, seconds: float) -> LoadResult:
-    return asyncio.run(_concurrent_logins(issuer, key, seconds))
-
-
-async def _concurrent_logins(
-    issuer: str, key: SigningKey, seconds: float
-) -> LoadResult:
-    """CONCURRENCY load clients of one worker each, merged into one result.
-
-    The load client shares one httpx.AsyncClient, and so one cookie jar,
-    among its workers. oidc-provider keeps the sign-in's state in cookies
-    (``_interaction``, ``_session``), so concurrent logins in one jar undo
-    each other; one client per worker keeps each journey's cookies its own
-    and costs the simulator nothing.
-    """
-    runs = await asyncio.gather(
-        *(
-            run_logins(
-                issuer,
-                CLIENT_ID,
-                REDIRECT_URI,
-                key,
-                login_hint=PERSONA,
-                concurrency=1,
-                duration=seconds,
-            )
-            for _ in range(CONCURRENCY)
+    # Each of the load client's workers has its own cookie jar, which
+    # oidc-provider's cookie-held sign-in state needs.
+    return asyncio.run(
+        run_logins(
+            issuer,
+            CLIENT_ID,
+            REDIRECT_URI,
+            key,
+            login_hint=PERSONA,
+            concurrency=CONCURRENCY,
+            duration=seconds,
         )
     )
-    merged = LoadResult(seconds=max(run.seconds for run in runs))
-    for run in runs:
-        merged.logins += run.logins
-        merged.failures += run.failures
-        merged.errors.update(run.errors)
-    return merged
+
+
+def _row(value: float | None, baseline: float | None, note: str = "") -> dict[str, Any]:
+    return ratio_row(NAME, value, baseline, goal=GOAL, unit="logins/s", note=note)
 
 
 def _rate(results: list[LoadResult]) -> float:
@@ -114,22 +98,6 @@ def _rate(results: list[LoadResult]) -> float:
             "rate would not be one of full logins. Run the interop tests first."
         )
     return logins / elapsed
-
-
-def _row(value: float | None, baseline: float | None, note: str = "") -> dict[str, Any]:
-    ratio = value / baseline if value is not None and baseline else None
-    row: dict[str, Any] = {
-        "name": NAME,
-        "value": None if value is None else round(value, 1),
-        "baseline": None if baseline is None else round(baseline, 1),
-        "ratio": None if ratio is None else round(ratio, 2),
-        "goal": GOAL,
-        "ok": ratio is not None and ratio >= GOAL,
-        "unit": "logins/s",
-    }
-    if note:
-        row["note"] = note
-    return row
 
 
 def _node_missing() -> str:
