@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -30,8 +29,6 @@ __all__ = [
 
 _HASH_FOR: Final = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 _ASSURANCE_CLAIMS: Final = ("id_assurance_level", "authentication_assurance_level")
-#: ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-_DIGITS: Final = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,9 +315,10 @@ def _assurance(
 ) -> None:
     for name in _ASSURANCE_CLAIMS:
         value = claims.get(name)
-        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        if value is None or type(value) is int:
             continue
-        if isinstance(value, str) and _DIGITS.fullmatch(value):
+        # ASCII digits only: str.isdigit() alone also accepts "²".
+        if type(value) is str and value.isascii() and value.isdigit():
             continue
         raise TokenValidationError(
             f"The ID token's {name} is neither an integer nor a string of digits.",

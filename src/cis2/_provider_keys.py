@@ -8,7 +8,6 @@ tokens with made-up kids cannot turn the client into a JWKS hammer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from cis2._discovery import cache_seconds
@@ -16,17 +15,9 @@ from cis2._http import HttpRequest, HttpResponse
 from cis2.errors import JwksError, KeyLoadError, TokenValidationError
 from cis2.keys import KeySet, VerificationKey
 
-__all__ = ["KeyChoice", "ProviderKeys", "jwks_request"]
+__all__ = ["ProviderKeys", "jwks_request"]
 
 DEFAULT_REFETCH_INTERVAL: Final = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class KeyChoice:
-    """The key for a token, or the word that a refetch might find it."""
-
-    key: VerificationKey | None
-    unknown_kid: bool = False
 
 
 class ProviderKeys:
@@ -68,32 +59,33 @@ class ProviderKeys:
         self.expires_at = now + cache_seconds(response)
         return keyset
 
-    def choose(self, header: dict[str, Any], alg: str) -> KeyChoice:
+    def choose(self, header: dict[str, Any], alg: str) -> VerificationKey | None:
         """The key named by the header's kid, or the single key when kid is absent.
 
-        With no kid and several keys that fit alg, the token is refused: the
-        RP cannot tell which key the provider meant (OIDC Core section 10.1).
+        None means the kid is not (yet) known: a refetch might find it. With
+        no kid and several keys that fit alg, the token is refused: the RP
+        cannot tell which key the provider meant (OIDC Core section 10.1).
         """
         keyset = self.keyset
         if keyset is None:
-            return KeyChoice(None, unknown_kid=True)
+            return None
         kid = header.get("kid")
         if kid is None:
-            return KeyChoice(_only_key(keyset, alg))
+            return _only_key(keyset, alg)
         if not isinstance(kid, str):
             raise TokenValidationError(
                 "The token's kid header is not a string.", claim="kid"
             )
         key = keyset.find(kid)
         if key is None:
-            return KeyChoice(None, unknown_kid=True)
+            return None
         if not key.fits(alg):
             raise TokenValidationError(
                 f"The provider's key for this kid is for {key.alg or key.kty}, but "
                 f"the token says alg {alg}: the token was not signed as published.",
                 claim="alg",
             )
-        return KeyChoice(key)
+        return key
 
 
 def jwks_request(jwks_uri: str) -> HttpRequest:
