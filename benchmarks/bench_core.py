@@ -193,14 +193,19 @@ def _drive(operation: Any) -> Any:
 
 
 def _interleaved(
-    work: dict[str, Callable[[], object]], seconds: float
+    work: dict[str, Callable[[], object]], seconds: float, rounds: int = 5
 ) -> dict[str, float]:
-    """Best rate of each callable over 5 interleaved rounds (calls per second)."""
+    """Each callable's best rate (calls per second) over interleaved rounds.
+
+    The best round is the least disturbed one (timeit's convention): on a
+    shared machine, noise only ever adds time. Interleaving keeps a slow
+    spell from falling on one callable alone.
+    """
     best = dict.fromkeys(work, 0.0)
-    for _ in range(5):
+    for _ in range(rounds):
         for name, call in work.items():
             count, started = 0, time.perf_counter()
-            deadline = started + seconds / 5
+            deadline = started + seconds / rounds
             while True:
                 for _ in range(20):
                     call()
