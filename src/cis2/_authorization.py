@@ -14,7 +14,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from cis2._jws import b64url_encode
@@ -27,6 +27,7 @@ from cis2.errors import (
 
 __all__ = [
     "CallbackParams",
+    "LoginOptions",
     "LoginRequest",
     "build_login_request",
     "code_challenge",
@@ -79,6 +80,22 @@ class LoginRequest:
             f"LoginRequest(issuer={self.issuer!r}, client_id={self.client_id!r}, "
             f"scope={self.scope!r}, state=..., nonce=...)"
         )
+
+
+class LoginOptions(TypedDict, total=False):
+    """What one login may ask beyond the client's settings (OIDC Core 3.1.2.1).
+
+    ``scope`` replaces the client's scope (``openid`` is always added);
+    ``prompt`` replaces the client's default ``login``, and ``""`` sends
+    none; ``acr_values``, ``max_age`` and ``login_hint`` are sent as given,
+    and the answer is checked against ``acr_values`` and ``max_age``.
+    """
+
+    scope: str | None
+    acr_values: str | None
+    prompt: str | None
+    max_age: int | None
+    login_hint: str | None
 
 
 @dataclass(frozen=True, slots=True)

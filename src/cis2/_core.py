@@ -13,10 +13,11 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 from cis2._authorization import (
     Callback,
+    LoginOptions,
     LoginRequest,
     build_login_request,
     normalise_scope,
@@ -270,18 +271,12 @@ class RelyingParty:
 
     # The login
 
-    def start_login(
-        self,
-        *,
-        scope: str | None = None,
-        acr_values: str | None = None,
-        prompt: str | None = None,
-        max_age: int | None = None,
-        login_hint: str | None = None,
-    ) -> Operation[LoginRequest]:
+    def start_login(self, **options: Unpack[LoginOptions]) -> Operation[LoginRequest]:
         """A new authorization request (OIDC Core 3.1.2.1)."""
         metadata = yield from self.metadata()
         settings = self.settings
+        scope = options.get("scope")
+        prompt = options.get("prompt")
         return build_login_request(
             authorization_endpoint=metadata.authorization_endpoint,
             issuer=metadata.issuer,
@@ -290,10 +285,10 @@ class RelyingParty:
             scope=normalise_scope(scope) if scope else settings.scope,
             now=self.clock(),
             pkce=settings.pkce,
-            acr_values=acr_values,
+            acr_values=options.get("acr_values"),
             prompt=settings.prompt if prompt is None else (prompt or None),
-            max_age=max_age,
-            login_hint=login_hint,
+            max_age=options.get("max_age"),
+            login_hint=options.get("login_hint"),
         )
 
     def finish_login(

@@ -14,11 +14,11 @@ import time
 import warnings
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, Unpack
 
 import httpx
 
-from cis2._authorization import Callback, LoginRequest
+from cis2._authorization import Callback, LoginOptions, LoginRequest
 from cis2._client_auth import (
     MAX_ASSERTION_LIFETIME,
     ClientAuth,
@@ -26,6 +26,7 @@ from cis2._client_auth import (
     PrivateKeyJwt,
 )
 from cis2._core import DEFAULT_SCOPE, Login, RelyingParty, Settings, UserInfo
+from cis2._discovery import ProviderMetadata
 from cis2._http import HttpRequest, HttpResponse, Operation, redact_url
 from cis2._logout import JtiStore, LogoutEvent
 from cis2._secret import Secret
@@ -153,29 +154,16 @@ class Client(_Base):
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=_TIMEOUT, follow_redirects=False)
 
-    def discover(self) -> Any:
+    def discover(self) -> ProviderMetadata:
         """The provider metadata (fetched once, then cached)."""
         return self._run(self._rp.metadata())
 
-    def start_login(
-        self,
-        *,
-        scope: str | None = None,
-        acr_values: str | None = None,
-        prompt: str | None = None,
-        max_age: int | None = None,
-        login_hint: str | None = None,
-    ) -> LoginRequest:
-        """A new authorization request; send the browser to its ``url``."""
-        return self._run(
-            self._rp.start_login(
-                scope=scope,
-                acr_values=acr_values,
-                prompt=prompt,
-                max_age=max_age,
-                login_hint=login_hint,
-            )
-        )
+    def start_login(self, **options: Unpack[LoginOptions]) -> LoginRequest:
+        """A new authorization request; send the browser to its ``url``.
+
+        options: scope, acr_values, prompt, max_age, login_hint (LoginOptions).
+        """
+        return self._run(self._rp.start_login(**options))
 
     def finish_login(
         self,
@@ -243,12 +231,7 @@ class Client(_Base):
 
     def _send(self, request: HttpRequest) -> HttpResponse:
         try:
-            response = self._http.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=dict(request.form) if request.form is not None else None,
-            )
+            response = self._http.request(**_arguments(request))
         except httpx.HTTPError as exc:
             raise _unreachable(request, exc) from None
         return _received(request, response)
@@ -270,27 +253,11 @@ class AsyncClient(_Base):
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(timeout=_TIMEOUT, follow_redirects=False)
 
-    async def discover(self) -> Any:
+    async def discover(self) -> ProviderMetadata:
         return await self._run(self._rp.metadata())
 
-    async def start_login(
-        self,
-        *,
-        scope: str | None = None,
-        acr_values: str | None = None,
-        prompt: str | None = None,
-        max_age: int | None = None,
-        login_hint: str | None = None,
-    ) -> LoginRequest:
-        return await self._run(
-            self._rp.start_login(
-                scope=scope,
-                acr_values=acr_values,
-                prompt=prompt,
-                max_age=max_age,
-                login_hint=login_hint,
-            )
-        )
+    async def start_login(self, **options: Unpack[LoginOptions]) -> LoginRequest:
+        return await self._run(self._rp.start_login(**options))
 
     async def finish_login(
         self,
@@ -356,12 +323,7 @@ class AsyncClient(_Base):
 
     async def _send(self, request: HttpRequest) -> HttpResponse:
         try:
-            response = await self._http.request(
-                request.method,
-                request.url,
-                headers=dict(request.headers),
-                data=dict(request.form) if request.form is not None else None,
-            )
+            response = await self._http.request(**_arguments(request))
         except httpx.HTTPError as exc:
             raise _unreachable(request, exc) from None
         return _received(request, response)
@@ -399,6 +361,16 @@ def _client_auth(
         "for private_key_jwt (CIS2's recommendation) or client_secret=...",
         field="signing_key",
     )
+
+
+def _arguments(request: HttpRequest) -> dict[str, Any]:
+    """httpx's request arguments for a core HttpRequest."""
+    return {
+        "method": request.method,
+        "url": request.url,
+        "headers": dict(request.headers),
+        "data": dict(request.form) if request.form is not None else None,
+    }
 
 
 def _unreachable(
