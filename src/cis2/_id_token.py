@@ -24,6 +24,7 @@ __all__ = [
     "check_audience",
     "check_header",
     "check_id_token_claims",
+    "left_half_hash",
     "numeric_date",
 ]
 
@@ -169,6 +170,13 @@ def check_issued_at(
             f"The {what} is not valid for another {int(nbf - now)} s (nbf).",
             claim="nbf",
         )
+
+
+def left_half_hash(value: str, alg: str) -> str:
+    """at_hash, c_hash and s_hash: the left half of the alg's hash of value,
+    base64url (OIDC Core section 3.1.3.6)."""
+    digest = _HASH_FOR[alg[2:]](value.encode("ascii")).digest()
+    return b64url_encode(digest[: len(digest) // 2])
 
 
 def acr_satisfies(acr: str, requested: str) -> bool:
@@ -344,8 +352,7 @@ def _at_hash(
     at_hash = claims.get("at_hash")
     if at_hash is None or e.access_token is None:
         return
-    digest = _HASH_FOR[alg[2:]](e.access_token.encode("ascii")).digest()
-    expected = b64url_encode(digest[: len(digest) // 2])
+    expected = left_half_hash(e.access_token, alg)
     if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash, expected):
         raise TokenValidationError(
             "The ID token's at_hash does not match the access token it came with "

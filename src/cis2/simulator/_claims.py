@@ -7,12 +7,12 @@ tokens follow OpenID Connect Back-Channel Logout 1.0 section 2.4.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
 from typing import Any, Final
 
+from cis2._id_token import left_half_hash
 from cis2._jws import b64url_encode
 from cis2.simulator._config import SimulatorConfig
 from cis2.simulator._personas import AUTHENTICATORS, Persona
@@ -20,10 +20,10 @@ from cis2.simulator._store import Grant
 
 __all__ = [
     "BACKCHANNEL_EVENT",
+    "ID_TOKEN_ALG",
     "LOGOUT_TOKEN_LIFETIME",
     "ROLE_SCOPES",
     "default_acr",
-    "half_hash",
     "id_token_claims",
     "logout_token_claims",
     "userinfo_claims",
@@ -31,6 +31,8 @@ __all__ = [
 
 BACKCHANNEL_EVENT: Final = "http://schemas.openid.net/event/backchannel-logout"
 REALM: Final = "/NHSIdentity/Healthcare"
+#: CIS2 signs ID tokens (and logout tokens) RS256 for every client.
+ID_TOKEN_ALG: Final = "RS256"
 LOGOUT_TOKEN_LIFETIME: Final = 120
 _DEFAULT_ACR: Final = {3: "AAL3_ANY", 2: "AAL2_ANY", 1: "AAL1_USERPASS"}
 _MEMBERSHIP_IDS: Final = ("gmc_id", "nmc_id")
@@ -41,12 +43,6 @@ ROLE_SCOPES: Final = frozenset({"selectedrole", "changedrole"})
 def default_acr(authenticator: str) -> str:
     """The acr for a login that asked for none: the level reached, ANY."""
     return _DEFAULT_ACR[AUTHENTICATORS[authenticator].aal]
-
-
-def half_hash(value: str) -> str:
-    """at_hash / c_hash / s_hash for RS256 (OIDC Core section 3.1.3.6)."""
-    digest = hashlib.sha256(value.encode("ascii")).digest()
-    return b64url_encode(digest[:16])
 
 
 def id_token_claims(
@@ -64,7 +60,7 @@ def id_token_claims(
     """CIS2's ID token claims in the order the reference's example shows."""
     aal = AUTHENTICATORS[session["authenticator"]]
     claims: dict[str, Any] = {
-        "at_hash": half_hash(access_token),
+        "at_hash": left_half_hash(access_token, ID_TOKEN_ALG),
         "sub": persona.uid,
         "auditTrackingId": f"{uuid.uuid4()}-{secrets.randbelow(10**7)}",
         "amr": [aal.amr],
@@ -73,11 +69,11 @@ def id_token_claims(
         "aud": grant.client_id,
     }
     if code is not None:
-        claims["c_hash"] = half_hash(code)
+        claims["c_hash"] = left_half_hash(code, ID_TOKEN_ALG)
     claims["acr"] = grant.acr
     claims["org.forgerock.openidconnect.ops"] = b64url_encode(secrets.token_bytes(20))
     if state is not None:
-        claims["s_hash"] = half_hash(state)
+        claims["s_hash"] = left_half_hash(state, ID_TOKEN_ALG)
     claims.update(
         {
             "azp": grant.client_id,

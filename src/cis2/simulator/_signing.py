@@ -21,12 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from cis2._jws import b64url_encode, sign_compact
 from cis2.keys import VerificationKey
-from cis2.simulator._claims import LOGOUT_TOKEN_LIFETIME
+from cis2.simulator._claims import ID_TOKEN_ALG, LOGOUT_TOKEN_LIFETIME
 from cis2.simulator._store import Store
 
 __all__ = ["ID_TOKEN_ALG", "KeyRing", "opaque_kid"]
 
-ID_TOKEN_ALG: Final = "RS256"
 # Relying parties allow about a minute of clock leeway, so a retired key is
 # kept that much longer than the longest token it signed.
 _RETIRE_MARGIN: Final = 60

@@ -9,8 +9,6 @@ and revokes everything the first use issued (RFC 6749 section 4.1.2).
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -19,6 +17,7 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from cis2._authorization import code_challenge
 from cis2._jws import parse_compact
 from cis2.errors import Cis2Error, TokenValidationError
 from cis2.simulator._assertion import (
@@ -204,8 +203,7 @@ def _check_pkce(challenge: str | None, verifier: str | None) -> None:
         return
     if not verifier:
         raise TokenError("invalid_grant", INVALID_GRANT, reason="pkce_missing")
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    expected = code_challenge(verifier.encode("ascii", "replace").decode())
     if not secrets.compare_digest(expected.encode(), challenge.encode()):
         raise TokenError("invalid_grant", INVALID_GRANT, reason="pkce_mismatch")
 
