@@ -198,6 +198,18 @@ def test_logout_token_rules(
     assert caught.value.claim == claim
 
 
+def test_logout_token_max_age_refuses_a_stale_token(
+    provider: Provider, make_rp: RpFactory
+) -> None:
+    stale = logout_claims(provider, iat=int(provider.now) - 400)
+    token = provider.sign(stale)
+    provider.run(make_rp().verify_logout_token(token))
+    with pytest.raises(LogoutTokenError) as caught:
+        fresh_jti = provider.sign({**stale, "jti": "another"})
+        provider.run(make_rp(logout_token_max_age=300).verify_logout_token(fresh_jti))
+    assert caught.value.claim == "iat"
+
+
 def test_logout_token_with_a_wrong_alg_is_refused(
     provider: Provider, make_rp: RpFactory
 ) -> None:
