@@ -29,7 +29,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from cis2._client_auth import PrivateKeyJwt
 from cis2._core import RelyingParty, Settings
 from cis2._http import HttpResponse
-from cis2._id_token import IdTokenExpectations
+from cis2._id_token import IdTokenExpectations, check_id_token_claims
 from cis2._jws import parse_compact
 from cis2.keys import generate_signing_key
 
@@ -129,7 +129,9 @@ def _validation_rows(seconds: float) -> list[dict[str, Any]]:
     )
 
     def cis2_validate() -> None:
-        _drive(rp._validate_id_token(token, expected))
+        # What finish_login does with the ID token: verify, then every claim.
+        claims, alg = _drive(rp.verified_claims(token, expected.algs, "ID token"))
+        check_id_token_claims(claims, expected, alg, time.time())
 
     def joserfc_validate() -> None:
         decoded = joserfc_jwt.decode(token, joserfc_key, algorithms=["RS256"])

@@ -318,7 +318,10 @@ class RelyingParty:
                 claim="id_token",
             )
         expected = self._id_token_expectations(request, tokens.access_token)
-        claims = yield from self._validate_id_token(tokens.id_token, expected)
+        claims, alg = yield from self.verified_claims(
+            tokens.id_token, expected.algs, "ID token"
+        )
+        check_id_token_claims(claims, expected, alg, self.clock())
         login = self._login(tokens, claims, params.session_state, tokens.id_token)
         if fetch_userinfo is None:
             fetch_userinfo = bool(_USERINFO_SCOPES & set(request.scope.split()))
@@ -355,7 +358,10 @@ class RelyingParty:
                 nonce=None,
                 access_token=tokens.access_token,
             )
-            claims = yield from self._validate_id_token(tokens.id_token, expected)
+            claims, alg = yield from self.verified_claims(
+                tokens.id_token, expected.algs, "ID token"
+            )
+            check_id_token_claims(claims, expected, alg, self.clock())
             _same_subject(login.claims, claims)
             id_token = tokens.id_token
         refreshed = self._login(tokens, claims, login.session_state, id_token)
@@ -505,14 +511,6 @@ class RelyingParty:
             logger.debug("the doctor failed on the assertion", exc_info=True)
             return ()
         return tuple(report.findings)
-
-    def _validate_id_token(
-        self, token: str, expected: IdTokenExpectations
-    ) -> Operation[dict[str, Any]]:
-        """verified_claims, then every ID token claim rule (OIDC Core 3.1.3.7)."""
-        claims, alg = yield from self.verified_claims(token, expected.algs, "ID token")
-        check_id_token_claims(claims, expected, alg, self.clock())
-        return claims
 
     def _id_token_expectations(
         self, request: LoginRequest, access_token: str
